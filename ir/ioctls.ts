@@ -1,0 +1,34 @@
+/**
+ * The ioctl table as data: which calls are ioctls, whether they are core or driver ioctls,
+ * and their permission flags (drm_ioctl.c's DRM_IOCTL_DEF / DRM_IOCTL_DEF_DRV, v6.1).
+ * Data only: model/ and impl/ each apply drm_ioctl_permit themselves.
+ */
+import type { OpName } from './calls.ts';
+
+export const DRM_AUTH = 1;
+export const DRM_MASTER = 2;
+export const DRM_ROOT_ONLY = 4;
+export const DRM_RENDER_ALLOW = 0x20;
+
+export interface IoctlDef {
+  readonly nr: number;
+  readonly flags: number;
+  /** driver ioctl (nr ≥ DRM_COMMAND_BASE): exists only if the driver's table has it. */
+  readonly driver: boolean;
+}
+
+export const IOCTLS: Partial<Record<OpName, IoctlDef>> = {
+  get_magic: { nr: 0x02, flags: 0, driver: false },
+  auth_magic: { nr: 0x11, flags: DRM_MASTER, driver: false },
+  gem_close: { nr: 0x09, flags: DRM_RENDER_ALLOW, driver: false },
+  gem_flink: { nr: 0x0a, flags: DRM_AUTH, driver: false },
+  gem_open: { nr: 0x0b, flags: DRM_AUTH, driver: false },
+  prime_handle_to_fd: { nr: 0x2d, flags: DRM_RENDER_ALLOW, driver: false },
+  prime_fd_to_handle: { nr: 0x2e, flags: DRM_RENDER_ALLOW, driver: false },
+  create_dumb: { nr: 0xb2, flags: 0, driver: false },
+  map_dumb: { nr: 0xb3, flags: 0, driver: false },
+  destroy_dumb: { nr: 0xb4, flags: 0, driver: false },
+  fence_attach: { nr: 0x41, flags: DRM_RENDER_ALLOW, driver: true },
+  fence_signal: { nr: 0x42, flags: DRM_RENDER_ALLOW, driver: true },
+  ro_create: { nr: 0x43, flags: DRM_RENDER_ALLOW, driver: true },
+};

@@ -1,0 +1,134 @@
+/**
+ * mmap on DRM and dma-buf fds, munmap, mprotect, and memory access through mappings
+ * (mm/mmap.c do_mmap, drm_gem.c drm_gem_mmap, dma-buf.c, drm_gem_shmem_helper.c).
+ * Mapping ids and the access rules for bad ids are harness rules (executor/PROTOCOL.md).
+ */
+import { ok, err, sig, type Outcome } from '../ir/outcome.ts';
+import { Errno, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, PAGE_SIZE, PROT_WRITE } from '../ir/uapi.ts';
+import { FNV_BASIS, fnv1a, fnv1aZeros, patternByte } from '../ir/pattern.ts';
+import type { MFile, MObject, MState } from './state.ts';
+
+const TASK_SIZE = 0x7fff_ffff_f000n; // x86-64 user address space
+const P = BigInt(PAGE_SIZE);
+
+/** The object whose pages a mapping of `obj` shows: the exporter for a foreign import. */
+function backing(s: MState, obj: MObject): MObject {
+  if (obj.importOf === null) return obj;
+  const d = s.files.get(obj.importOf)!;
+  return s.objects.get((d as { exporter: number }).exporter)!;
+}
+
+export function mmap(s: MState, fd: number, offset: bigint, length: bigint, prot: number, flags: number): Outcome {
+  if (prot & ~7 || flags & ~3) return err(Errno.EINVAL); // harness rule
+  if (offset % P !== 0n) return err(Errno.EINVAL); // sys_mmap: offset_in_page
+  const fileId = s.fds.get(fd);
+  if (fileId === undefined) return err(Errno.EBADF);
+  if (length === 0n) return err(Errno.EINVAL);
+  const alen = ((length + P - 1n) / P) * P;
+  if (alen > 0xffff_ffff_ffff_ffffn) return err(Errno.ENOMEM); // PAGE_ALIGN wrapped
+  if (alen > TASK_SIZE) return err(Errno.ENOMEM); // get_unmapped_area
+  const file = s.files.get(fileId)!;
+  const fmodeWrite = file.kind === 'drm' || file.writable;
+  let shared: boolean;
+  let mayWrite: boolean;
+  if (flags === MAP_SHARED || flags === MAP_SHARED_VALIDATE) {
+    if (prot & PROT_WRITE && !fmodeWrite) return err(Errno.EACCES);
+    shared = fmodeWrite; // do_mmap clears VM_SHARED|VM_MAYWRITE without FMODE_WRITE
+    mayWrite = fmodeWrite;
+  } else if (flags === MAP_PRIVATE) {
+    shared = false;
+    mayWrite = true;
+  } else return err(Errno.EINVAL);
+  const pgoff = offset / P;
+  const pages = Number(alen / P);
+  return file.kind === 'drm'
+    ? drmGemMmap(s, file, pgoff, pages, prot, shared, mayWrite)
+    : dmaBufMmap(s, file, pgoff, pages, prot, shared, mayWrite);
+}
+
+/** drm_gem_mmap: exact lookup, allow list, then drm_gem_mmap_obj and the object's mmap. */
+function drmGemMmap(s: MState, file: MFile & { kind: 'drm' }, pgoff: bigint, pages: number, prot: number, shared: boolean, mayWrite: boolean): Outcome {
+  const node = pgoff > BigInt(Number.MAX_SAFE_INTEGER) ? null : s.devices[file.dev].offsets.lookupExact(Number(pgoff), pages);
+  if (!node) return err(Errno.EINVAL);
+  const obj = [...s.objects.values()].find((o) => o.dev === file.dev && o.offsetPage === node.start)!;
+  // drm_vma_node_is_allowed: the file must hold a handle to the object.
+  if (![...file.handles.values()].includes(obj.id)) return err(Errno.EACCES);
+  if (obj.importOf !== null) {
+    // drm_gem_shmem_mmap: imports are redirected to dma_buf_mmap(obj->dma_buf, vma, 0);
+    // vm_file becomes the dma-buf's file.
+    const d = s.files.get(obj.dmaBuf ?? obj.importOf)! as MFile & { kind: 'dmabuf' };
+    return dmaBufMmap(s, d, 0n, pages, prot, shared, mayWrite);
+  }
+  return finishMmap(s, file.id, obj, pages, prot, shared, mayWrite);
+}
+
+/** dma_buf_mmap_internal → drm_gem_dmabuf_mmap → drm_gem_prime_mmap → the object's mmap. */
+function dmaBufMmap(s: MState, d: MFile & { kind: 'dmabuf' }, pgoff: bigint, pages: number, prot: number, shared: boolean, mayWrite: boolean): Outcome {
+  if (pgoff + BigInt(pages) > BigInt(d.size / PAGE_SIZE)) return err(Errno.EINVAL);
+  // drm_gem_shmem_fault ignores vm_pgoff (it holds the fake offset), so a dma-buf mapping at
+  // a nonzero pgoff still shows the object from byte 0. (Observed rule to keep an eye on.)
+  return finishMmap(s, d.id, s.objects.get(d.exporter)!, pages, prot, shared, mayWrite);
+}
+
+function finishMmap(s: MState, vmFile: number, obj: MObject, pages: number, prot: number, shared: boolean, mayWrite: boolean): Outcome {
+  if (s.profile.readonlyNodes && obj.readonly) {
+    // drm_gem_mmap (v4.19..v5.13): a read-only node refuses VM_WRITE and clears VM_MAYWRITE.
+    if (prot & PROT_WRITE) return err(Errno.EINVAL);
+    mayWrite = false;
+  }
+  // drm_gem_shmem_mmap: COW mappings (private and may-write) are refused.
+  if (!shared && mayWrite) return err(Errno.EINVAL);
+  const id = ++s.mapCount;
+  s.mappings.set(id, { id, file: vmFile, obj: backing(s, obj).id, pages, prot, mayWrite });
+  return ok({ map: BigInt(id) });
+}
+
+function liveMapping(s: MState, map: bigint) {
+  return map > 0n && map <= BigInt(s.mapCount) ? s.mappings.get(Number(map)) : undefined;
+}
+
+export function munmap(s: MState, map: bigint): Outcome {
+  const m = liveMapping(s, map);
+  if (!m) return err(Errno.EINVAL); // harness rule: not a live mapping
+  s.mappings.delete(m.id);
+  return ok();
+}
+
+/** mprotect_fixup: each new R/W/X needs its VM_MAYx; only VM_MAYWRITE can be missing here. */
+export function mprotect(s: MState, map: bigint, prot: number): Outcome {
+  const m = liveMapping(s, map);
+  if (!m) return err(Errno.ENOMEM);
+  if (prot & ~7) return err(Errno.EINVAL);
+  if (prot & PROT_WRITE && !m.mayWrite) return err(Errno.EACCES);
+  m.prot = prot;
+  return ok();
+}
+
+/** Page-by-page access. x86: any of R/W/X makes a page readable; writes need PROT_WRITE. */
+export function access(s: MState, map: bigint, offset: bigint, len: bigint, write: boolean, seed: number): Outcome {
+  const m = liveMapping(s, map);
+  if (!m) return sig('SIGSEGV');
+  const obj = s.objects.get(m.obj)!;
+  let h = FNV_BASIS;
+  let done = 0n;
+  while (done < len) {
+    const at = offset + done;
+    const page = at / P;
+    const inPage = Number(at % P);
+    const n = Number(len - done < P - BigInt(inPage) ? len - done : P - BigInt(inPage));
+    if (page >= BigInt(m.pages)) return sig('SIGSEGV'); // outside the vma (harness rule)
+    if (m.prot === 0 || (write && !(m.prot & PROT_WRITE))) return sig('SIGSEGV');
+    const pi = Number(page);
+    if (pi >= obj.size / PAGE_SIZE) return sig('SIGBUS'); // drm_gem_shmem_fault
+    if (write) {
+      let bytes = obj.pages.get(pi);
+      if (!bytes) obj.pages.set(pi, (bytes = new Uint8Array(PAGE_SIZE)));
+      for (let k = 0; k < n; k++) bytes[inPage + k] = patternByte(seed, Number(done) + k);
+    } else {
+      const bytes = obj.pages.get(pi);
+      h = bytes ? fnv1a(h, bytes.subarray(inPage, inPage + n)) : fnv1aZeros(h, n);
+    }
+    done += BigInt(n);
+  }
+  return write ? ok() : ok({ digest: BigInt(h) });
+}

@@ -1,0 +1,85 @@
+/** The model as a target: drm_ioctl's dispatch and permission checks, then the rules. */
+import type { OpName } from '../ir/calls.ts';
+import { IOCTLS, DRM_AUTH, DRM_MASTER, DRM_RENDER_ALLOW } from '../ir/ioctls.ts';
+import { i32, u32, u64 } from '../ir/ints.ts';
+import { err, type Outcome } from '../ir/outcome.ts';
+import type { Session, SyncTarget, TargetConfig } from '../ir/target.ts';
+import { Errno } from '../ir/uapi.ts';
+import { DEVICES } from './devices.ts';
+import { fenceAttach, fenceSignal } from './fence.ts';
+import { authMagic, closeFd, dupFd, getMagic, openDevice } from './files.ts';
+import { createDumb, gemClose, gemFlink, gemOpen, handleDelete, mapDumb, roCreate } from './gem.ts';
+import { collect } from './lifetime.ts';
+import { access, mmap, mprotect, munmap } from './mmap.ts';
+import { fdToHandle, handleToFd } from './prime.ts';
+import { newState, type MDrmFile, type MState } from './state.ts';
+
+/** Whether the device's driver table has this driver ioctl. */
+function driverHas(s: MState, f: MDrmFile, op: OpName): boolean {
+  const dev = DEVICES[s.devices[f.dev].kind];
+  if (op === 'fence_attach' || op === 'fence_signal') return dev.fences;
+  if (op === 'ro_create') return s.profile.roCreateIoctl && s.devices[f.dev].kind === 'vgem';
+  return false;
+}
+
+/** drm_ioctl_permit (without DRM_ROOT_ONLY: no gemcheck ioctl uses it). */
+function permitted(s: MState, f: MDrmFile, flags: number): boolean {
+  if (flags & DRM_AUTH && !f.render && !f.authenticated) return false;
+  if (flags & DRM_MASTER && !(f.isMaster && s.devices[f.dev].master === f.master)) return false;
+  if (!(flags & DRM_RENDER_ALLOW) && f.render) return false;
+  return true;
+}
+
+function ioctl(s: MState, op: OpName, a: readonly bigint[]): Outcome {
+  const fileId = s.fds.get(i32(a[0]));
+  if (fileId === undefined) return err(Errno.EBADF);
+  const f = s.files.get(fileId)!;
+  if (f.kind !== 'drm') return err(Errno.ENOTTY); // dma_buf_ioctl: unknown command
+  const def = IOCTLS[op]!;
+  if (def.driver && !driverHas(s, f, op)) return err(Errno.EINVAL); // no table entry
+  if (!permitted(s, f, def.flags)) return err(Errno.EACCES);
+  switch (op) {
+    case 'gem_close': return gemClose(s, f, u32(a[1]));
+    case 'destroy_dumb': return handleDelete(s, f, u32(a[1])); // drm_gem_dumb_destroy
+    case 'gem_flink': return gemFlink(s, f, u32(a[1]));
+    case 'gem_open': return gemOpen(s, f, u32(a[1]));
+    case 'prime_handle_to_fd': return handleToFd(s, f, u32(a[1]), u32(a[2]));
+    case 'prime_fd_to_handle': return fdToHandle(s, f, i32(a[1]));
+    case 'create_dumb': return createDumb(s, f, u32(a[1]), u32(a[2]), u32(a[3]));
+    case 'map_dumb': return mapDumb(s, f, u32(a[1]));
+    case 'get_magic': return getMagic(s, f);
+    case 'auth_magic': return authMagic(s, f, u32(a[1]));
+    case 'fence_attach': return fenceAttach(s, f, u32(a[1]), u32(a[2]));
+    case 'fence_signal': return fenceSignal(s, f, BigInt(u32(a[1])), u32(a[2]));
+    case 'ro_create': return roCreate(s, f, u64(a[1]));
+    default: return err(Errno.EINVAL);
+  }
+}
+
+function step(s: MState, op: OpName, a: readonly bigint[]): Outcome {
+  switch (op) {
+    case 'open': return openDevice(s, Number(BigInt.asIntN(32, a[0])), Number(BigInt.asIntN(32, a[1])));
+    case 'close': return closeFd(s, i32(a[0]));
+    case 'dup': return dupFd(s, i32(a[0]));
+    case 'mmap': return mmap(s, i32(a[0]), u64(a[1]), u64(a[2]), Number(u64(a[3]) > 0xffn ? 0xff : u64(a[3])), Number(u64(a[4]) > 0xffn ? 0xff : u64(a[4])));
+    case 'munmap': return munmap(s, u64(a[0]));
+    case 'mprotect': return mprotect(s, u64(a[0]), Number(u64(a[1]) > 0xffn ? 0xff : u64(a[1])));
+    case 'write': return access(s, u64(a[0]), u64(a[1]), u64(a[2]), true, u32(a[3]));
+    case 'read': return access(s, u64(a[0]), u64(a[1]), u64(a[2]), false, 0);
+    default: return ioctl(s, op, a);
+  }
+}
+
+export class ModelSession implements Session {
+  readonly state: MState;
+  constructor(cfg: TargetConfig) {
+    this.state = newState(cfg.profile, cfg.devices, (k) => DEVICES[k].offsetStartPage);
+  }
+  exec(op: OpName, args: readonly bigint[]): Outcome {
+    const o = step(this.state, op, args);
+    collect(this.state);
+    return o;
+  }
+}
+
+export const modelTarget: SyncTarget = { name: 'model', open: (cfg) => new ModelSession(cfg) };
