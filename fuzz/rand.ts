@@ -1,0 +1,24 @@
+/** The random source every generator draws from: seeded, so every choice replays. */
+import seedrandom from 'seedrandom';
+
+export interface Rand {
+  /** uniform integer in [0, n) */
+  int(n: number): number;
+}
+
+export function seededRand(seed: string | number): Rand {
+  const r = seedrandom(String(seed));
+  return { int: (n) => Math.floor(r() * n) };
+}
+
+export const chance = (r: Rand, p: number): boolean => r.int(1_000_000) < p * 1_000_000;
+export function pick<T>(r: Rand, xs: readonly T[]): T {
+  return xs[r.int(xs.length)];
+}
+/** Picks by weight from [value, weight] pairs. */
+export function weighted<T>(r: Rand, xs: readonly (readonly [T, number])[]): T {
+  const total = xs.reduce((s, [, w]) => s + w, 0);
+  let k = r.int(total);
+  for (const [x, w] of xs) if ((k -= w) < 0) return x;
+  return xs[xs.length - 1][0];
+}

@@ -1,0 +1,48 @@
+/** Masters and magic authentication (drm_auth.c). */
+import { Errno } from '../../ir/uapi.ts';
+import { DrmMaster, type DrmDevice } from './drm_device.ts';
+import type { DrmFile } from './drm_file.ts';
+
+/** drm_master_open: the first primary opener with no master becomes master (authenticated);
+ * the others join the current master, unauthenticated (no CAP_SYS_ADMIN). */
+export function drmMasterOpen(dev: DrmDevice, file: DrmFile): void {
+  if (!dev.master) {
+    dev.master = new DrmMaster();
+    file.isMaster = true;
+    file.authenticated = true;
+  }
+  file.master = dev.master;
+}
+
+export function drmIsCurrentMaster(file: DrmFile): boolean {
+  return file.isMaster && file.master === file.dev.master;
+}
+
+/** drm_master_release: the magic goes; the current master's departure leaves no master. */
+export function drmMasterRelease(file: DrmFile): void {
+  if (file.magic && file.master) file.master.magicMap.remove(file.magic);
+  if (drmIsCurrentMaster(file)) {
+    file.dev.master = null;
+    file.isMaster = false;
+  }
+  file.master = null;
+}
+
+/** drm_getmagic. */
+export function drmGetMagic(file: DrmFile): number {
+  if (!file.magic && file.master) {
+    const m = file.master.magicMap.alloc(file);
+    if (m > 0) file.magic = m;
+  }
+  return file.magic;
+}
+
+/** drm_authmagic: the entry becomes NULL, so a magic authenticates once. */
+export function drmAuthMagic(file: DrmFile, magic: number): number {
+  const map = file.master!.magicMap;
+  const target = magic > 0x7fffffff ? null : (map.find(magic) as DrmFile | null | undefined);
+  if (!target) return -Errno.EINVAL;
+  target.authenticated = true;
+  map.replace(magic, null);
+  return 0;
+}

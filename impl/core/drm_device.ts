@@ -1,0 +1,26 @@
+/** struct drm_device: a driver instance with its name table, offsets and master. */
+import type { DrmDriver } from '../hooks.ts';
+import { Idr } from './idr.ts';
+import type { GemObject } from './drm_gem.ts';
+import type { Kernel } from './kernel.ts';
+import { VmaOffsetManager } from './drm_vma_manager.ts';
+
+export class DrmMaster {
+  /** magic → file; null once authenticated (idr_replace(…, NULL, magic)). */
+  readonly magicMap = new Idr<object>(1);
+}
+
+export class DrmDevice {
+  readonly objectNameIdr = new Idr<GemObject>(1);
+  readonly vmaOffsetManager: VmaOffsetManager;
+  master: DrmMaster | null = null;
+  /** Live objects (debug bookkeeping for the leak and refcount checkers). */
+  readonly objects = new Set<GemObject>();
+  constructor(
+    readonly kernel: Kernel,
+    readonly index: number,
+    readonly driver: DrmDriver,
+  ) {
+    this.vmaOffsetManager = new VmaOffsetManager(kernel.faults);
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Fake mmap offsets (drivers/gpu/drm/drm_vma_manager.c): page-granular nodes in a DrmMm,
+ * an O(1) exact lookup by start page, and the per-file allow counts that gate mmap.
+ */
+import { DrmMm, type MmNode } from './drm_mm.ts';
+import type { FaultSet } from '../faults.ts';
+
+/** drm_vma_offset_manager_init with DRM_FILE_PAGE_OFFSET_START / _SIZE (64-bit). */
+export const DRM_FILE_PAGE_OFFSET_START = (0xffffffff >>> 12) + 1; // byte offset 4 GiB
+export const DRM_FILE_PAGE_OFFSET_SIZE = 0xfffff * 256;
+
+export class VmaNode {
+  mm: MmNode | null = null;
+  constructor(readonly owner: unknown) {}
+  /** drm_file → number of handles it holds (drm_vma_node_allow is counted). */
+  readonly allow = new Map<object, number>();
+  readonly: boolean = false;
+  get start(): number {
+    return this.mm ? this.mm.start : 0;
+  }
+  get pages(): number {
+    return this.mm ? this.mm.size : 0;
+  }
+}
+
+export class VmaOffsetManager {
+  private readonly mm: DrmMm;
+  private readonly byStart = new Map<number, VmaNode>();
+  private last: VmaNode | null = null;
+
+  constructor(
+    private readonly faults: FaultSet,
+    start = DRM_FILE_PAGE_OFFSET_START,
+    pages = DRM_FILE_PAGE_OFFSET_SIZE,
+  ) {
+    this.mm = new DrmMm(start, pages);
+  }
+
+  /** drm_vma_offset_add: idempotent; 0 or -ENOSPC (as a positive errno flag: false). */
+  add(node: VmaNode, pages: number): boolean {
+    if (node.mm) return true;
+    if (this.faults.has('shared-offset') && this.last?.mm) {
+      // fault: hand out the previous node's range again without reserving it
+      node.mm = { ...this.last.mm } as MmNode;
+      node.mm.next = node.mm.prev = node.mm;
+      return true;
+    }
+    const n = this.mm.insert(pages);
+    if (!n) return false;
+    node.mm = n;
+    this.byStart.set(n.start, node);
+    this.last = node;
+    return true;
+  }
+
+  /** drm_vma_offset_remove. */
+  remove(node: VmaNode): void {
+    if (!node.mm) return;
+    if (this.byStart.get(node.mm.start) === node) {
+      this.byStart.delete(node.mm.start);
+      this.mm.remove(node.mm);
+    }
+    if (this.last === node) this.last = null;
+    node.mm = null;
+  }
+
+  /** drm_vma_offset_exact_lookup_locked: starts at pgoff and spans at least `pages`. */
+  exactLookup(pgoff: number, pages: number): VmaNode | null {
+    const n = this.byStart.get(pgoff);
+    return n && n.pages >= pages ? n : null;
+  }
+
+  allow(node: VmaNode, file: object): void {
+    node.allow.set(file, (node.allow.get(file) ?? 0) + 1);
+  }
+  revoke(node: VmaNode, file: object): void {
+    const c = node.allow.get(file) ?? 0;
+    if (c <= 1) node.allow.delete(file);
+    else node.allow.set(file, c - 1);
+  }
+  isAllowed(node: VmaNode, file: object): boolean {
+    return (node.allow.get(file) ?? 0) > 0;
+  }
+
+  /** Every node the manager believes is live, for the invariant checkers. */
+  *liveNodes(): IterableIterator<VmaNode> {
+    yield* this.byStart.values();
+  }
+}

@@ -1,0 +1,8 @@
+/** Backends by device kind: each is a drm_driver hook table built for a profile. */
+import type { DeviceKind, Profile } from '../../ir/target.ts';
+import type { DrmDriver } from '../hooks.ts';
+import { vgemDriver } from './vgem/driver.ts';
+
+export const DRIVERS: Readonly<Record<DeviceKind, (p: Profile) => DrmDriver>> = {
+  vgem: vgemDriver,
+};

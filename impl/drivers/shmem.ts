@@ -1,0 +1,81 @@
+/**
+ * drm_gem_shmem_helper.c, as vgem uses it: objects backed by sparse pages, created with their
+ * fake offset, mmap refusing COW mappings and redirecting imports to the exporter.
+ */
+import { Errno, PAGE_SIZE } from '../../ir/uapi.ts';
+import type { GemObjectFuncs, VmOps } from '../hooks.ts';
+import type { DrmDevice } from '../core/drm_device.ts';
+import type { DrmFile } from '../core/drm_file.ts';
+import { dmaBufMmap, type DmaBuf } from '../core/dma_buf.ts';
+import { drmGemCreateMmapOffset, drmGemHandleCreateTail, drmGemObjectInit, drmGemObjectRelease, drmGemVmClose, GemObject } from '../core/drm_gem.ts';
+import { drmPrimeGemDestroy } from '../core/drm_prime.ts';
+import { ERR_PTR, type ErrPtr } from '../core/errptr.ts';
+import { PageStore } from '../core/pages.ts';
+
+export class ShmemObject extends GemObject {
+  readonly store: PageStore;
+  constructor(dev: DrmDevice, size: number) {
+    super(dev, size, shmemFuncs);
+    this.store = new PageStore(size / PAGE_SIZE);
+  }
+}
+
+const shmemVmOps: VmOps = {
+  // drm_gem_shmem_fault: the page index comes from the address, not vm_pgoff (which holds
+  // the fake offset), so any mapping shows the object from its first page.
+  fault(vma, page) {
+    const obj = vma.privateData as ShmemObject;
+    if (!obj.touch('fault')) return 'SIGBUS';
+    if (page >= obj.size / PAGE_SIZE) return 'SIGBUS';
+    return { store: obj.store, index: page };
+  },
+  close: drmGemVmClose,
+};
+
+export const shmemFuncs: GemObjectFuncs = {
+  // drm_gem_shmem_free (via the driver's free): imports drop their attachment.
+  free(obj) {
+    if (obj.importAttach) drmPrimeGemDestroy(obj);
+    (obj as ShmemObject).store.release();
+    drmGemObjectRelease(obj);
+  },
+  // drm_gem_shmem_mmap
+  mmap(obj, vma) {
+    if (obj.importAttach) {
+      // the mapping's object reference is dropped; the exporter's mmap takes over
+      obj.put();
+      vma.privateData = null;
+      vma.ops = null;
+      return dmaBufMmap(obj.dmaBuf ?? obj.importAttach, vma, 0n);
+    }
+    if (vma.isCow) return -Errno.EINVAL;
+    return 0; // drm_gem_shmem_get_pages: all pages pinned (sparse here, so free)
+  },
+  vmOps: shmemVmOps,
+};
+
+/** __drm_gem_shmem_create: object init plus its fake offset. */
+export function shmemCreate(dev: DrmDevice, size: number): ShmemObject | ErrPtr {
+  const obj = new ShmemObject(dev, Math.ceil(size / PAGE_SIZE) * PAGE_SIZE);
+  drmGemObjectInit(obj);
+  const ret = drmGemCreateMmapOffset(obj);
+  if (ret) {
+    obj.put();
+    return ERR_PTR(-ret);
+  }
+  return obj;
+}
+
+/** drm_gem_shmem_create_with_handle: the creation reference goes once the handle exists. */
+export function shmemCreateWithHandle(file: DrmFile, dev: DrmDevice, size: number): { obj: ShmemObject; handle: number } | ErrPtr {
+  const obj = shmemCreate(dev, size);
+  if (!(obj instanceof ShmemObject)) return obj;
+  const handle = drmGemHandleCreateTail(file, obj);
+  obj.put();
+  return handle < 0 ? ERR_PTR(-handle) : { obj, handle };
+}
+
+/** drm_gem_shmem_prime_import_sg_table: a private object of the dma-buf's size. */
+export function shmemImport(dev: DrmDevice, buf: DmaBuf): GemObject | ErrPtr {
+  return shmemCreate(dev, buf.size);
+}

@@ -1,0 +1,23 @@
+/**
+ * Fault switches: deliberate bugs that can be turned on to prove the suite catches them.
+ * All are off by default; one registry, so tests and `gemcheck check --fault` can list them.
+ */
+export const FAULTS = {
+  'skip-handle-count-decrement': 'handle delete forgets handle_count-- (the object never loses its handle ref)',
+  'shared-offset': 'a new fake offset reuses the previous live node range (two live objects share an offset)',
+  'no-revoke': 'handle delete skips drm_vma_node_revoke (mmap stays allowed after GEM_CLOSE)',
+  'keep-name': 'the flink name survives the last handle',
+  'keep-dma-buf': 'obj->dma_buf is not dropped with the last handle',
+  'mmap-no-ref': 'a mapping does not take an object reference (use after free)',
+  'ro-ignored': 'drm_gem_mmap ignores read-only nodes (linux-5.10 profile)',
+  'prime-cache-stale': 'handle delete leaves its PRIME cache entry behind',
+  'throw-on-huge-dumb': 'dumb create throws a JS exception for width > 0x10000000 (an escaped exception)',
+} as const;
+
+export type FaultName = keyof typeof FAULTS;
+export type FaultSet = ReadonlySet<FaultName>;
+export const NO_FAULTS: FaultSet = new Set();
+
+export function isFaultName(s: string): s is FaultName {
+  return Object.prototype.hasOwnProperty.call(FAULTS, s);
+}

@@ -1,0 +1,63 @@
+/**
+ * The seam between the DRM core and drivers, after drm_driver and drm_gem_object_funcs.
+ * Core code calls hooks; it never asks which driver it is talking to. An absent optional
+ * hook means the core default applies, as in the kernel.
+ */
+import type { DrmDevice } from './core/drm_device.ts';
+import type { DrmFile } from './core/drm_file.ts';
+import type { GemObject } from './core/drm_gem.ts';
+import type { DmaBuf } from './core/dma_buf.ts';
+import type { Vma } from './core/mm.ts';
+import type { ErrPtr } from './core/errptr.ts';
+import type { PageStore } from './core/pages.ts';
+
+/** vm_operations_struct: fault resolves a page of the vma to backing memory or SIGBUS. */
+export interface VmOps {
+  open?(vma: Vma): void;
+  close?(vma: Vma): void;
+  fault(vma: Vma, pageInVma: number): { store: PageStore; index: number } | 'SIGBUS';
+}
+
+/** drm_gem_object_funcs. */
+export interface GemObjectFuncs {
+  free(obj: GemObject): void;
+  open?(obj: GemObject, file: DrmFile): number;
+  close?(obj: GemObject, file: DrmFile): void;
+  /** 0 or -errno; called by drm_gem_mmap_obj and drm_gem_prime_mmap. */
+  mmap?(obj: GemObject, vma: Vma): number;
+  readonly vmOps?: VmOps;
+}
+
+export interface DumbArgs {
+  width: number;
+  height: number;
+  bpp: number;
+  flags: number;
+  handle: number;
+  pitch: number;
+  size: bigint;
+}
+
+/** A driver-private ioctl (DRM_IOCTL_DEF_DRV): the handler gets raw 64-bit arguments. */
+export interface DriverIoctl {
+  readonly flags: number;
+  handler(dev: DrmDevice, file: DrmFile, args: readonly bigint[], out: Record<string, bigint>): number;
+}
+
+/** drm_driver. */
+export interface DrmDriver {
+  readonly name: string;
+  readonly features: { readonly render: boolean; readonly prime: boolean };
+  /** 0 or -errno; fills args.handle/pitch/size. Absent: MODE_*_DUMB give ENOSYS. */
+  dumbCreate?(file: DrmFile, dev: DrmDevice, args: DumbArgs): number;
+  /** Absent: drm_gem_dumb_map_offset. */
+  dumbMapOffset?(file: DrmFile, dev: DrmDevice, handle: number): bigint | ErrPtr;
+  /** Absent: drm_gem_prime_import. */
+  gemPrimeImport?(dev: DrmDevice, buf: DmaBuf): GemObject | ErrPtr;
+  /** Used by the default import for foreign dma-bufs; absent → EINVAL. */
+  gemPrimeImportSgTable?(dev: DrmDevice, buf: DmaBuf): GemObject | ErrPtr;
+  /** Driver ioctls by op name (the op table stands in for nr - DRM_COMMAND_BASE). */
+  readonly ioctls: Readonly<Record<string, DriverIoctl>>;
+  open?(dev: DrmDevice, file: DrmFile): number;
+  postclose?(dev: DrmDevice, file: DrmFile): void;
+}
