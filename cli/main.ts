@@ -1,0 +1,161 @@
+/**
+ * The gemcheck command line: run, diff, check. Bad input (flags, files) is a one-line error
+ * with its location and exit code 2; a failing check or a divergence exits 1.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { printCall, printOutcome, ParseError, parseProgram } from '../ir/encoding.ts';
+import { validate, type Program } from '../ir/program.ts';
+import { DEFAULT_DEVICES, PROFILES, isProfileName, type ProfileName, type SyncTarget } from '../ir/target.ts';
+import { configFor, runProgram } from '../harness/run.ts';
+import { firstDivergence } from '../harness/compare.ts';
+import { modelTarget } from '../model/model.ts';
+import { implTarget } from '../impl/target.ts';
+import { FAULTS, isFaultName, type FaultName } from '../impl/faults.ts';
+import { runCheckLoop } from '../fuzz/check-loop.ts';
+
+class UsageError extends Error {}
+
+function loadProgram(file: string): Program {
+  let src: string;
+  try {
+    src = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${file}: ${(e as NodeJS.ErrnoException).code ?? 'cannot read'}`);
+  }
+  try {
+    const p = parseProgram(src);
+    const errs = validate(p);
+    if (errs.length) throw new UsageError(`${file}: ${errs[0]}`);
+    return p;
+  } catch (e) {
+    if (e instanceof ParseError) throw new UsageError(`${file}:${e.line}:${e.col}: ${e.reason}`);
+    throw e;
+  }
+}
+
+function profileOpt(v: string | undefined): ProfileName | undefined {
+  if (v === undefined) return undefined;
+  if (!isProfileName(v)) throw new UsageError(`--profile: unknown profile '${v}' (known: ${Object.keys(PROFILES).join(', ')})`);
+  return v;
+}
+
+function faultsOpt(v: string[] | undefined): Set<FaultName> {
+  const out = new Set<FaultName>();
+  for (const f of v ?? []) {
+    if (!isFaultName(f)) throw new UsageError(`--fault: unknown fault '${f}' (known: ${Object.keys(FAULTS).join(', ')})`);
+    out.add(f);
+  }
+  return out;
+}
+
+function syncTarget(name: string, faults: Set<FaultName>): SyncTarget {
+  if (name === 'model') return modelTarget;
+  if (name === 'impl') return implTarget(faults);
+  throw new UsageError(`--target: unknown target '${name}' (model, impl)`);
+}
+
+function intOpt(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!/^[0-9]+$/.test(v)) throw new UsageError(`${name}: expected a non-negative integer, got '${v}'`);
+  return Number(v);
+}
+
+const program = new Command('gemcheck')
+  .description('Does this behave like Linux? Conformance and fuzzing for DRM buffer-object semantics.')
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+program
+  .command('run <file>')
+  .description('run a program and print each call with its outcome')
+  .option('--target <name>', 'model | impl', 'model')
+  .option('--profile <name>', 'linux-6.1 | linux-5.10 (default: the file header, else linux-6.1)')
+  .option('--fault <name...>', 'turn on impl fault switches')
+  .action((file: string, o: { target: string; profile?: string; fault?: string[] }) => {
+    const p = loadProgram(file);
+    const t = syncTarget(o.target, faultsOpt(o.fault));
+    const out = runProgram(t, p, configFor(p, profileOpt(o.profile)));
+    p.calls.forEach((c, i) => console.log(`${printCall({ ...c, expect: undefined }, i)}  # => ${printOutcome(out[i])}`));
+  });
+
+program
+  .command('diff <file>')
+  .description('run a program on the model and a target; print the first divergence (exit 1) or agreement')
+  .option('--target <name>', 'impl', 'impl')
+  .option('--profile <name>', 'linux-6.1 | linux-5.10')
+  .option('--rename', 'compare fds and offsets up to a consistent renaming')
+  .option('--fault <name...>', 'turn on impl fault switches')
+  .action((file: string, o: { target: string; profile?: string; rename?: boolean; fault?: string[] }) => {
+    const p = loadProgram(file);
+    const cfg = configFor(p, profileOpt(o.profile));
+    const t = syncTarget(o.target, faultsOpt(o.fault));
+    const left = runProgram(modelTarget, p, cfg);
+    const right = runProgram(t, p, cfg);
+    const d = firstDivergence(p, left, right, o.rename ? { rename: new Set(['fd', 'dmabuf', 'offset']) } : {});
+    if (!d) {
+      console.log(`agree: ${p.calls.length} calls, model and ${t.name} (${cfg.profile.name})`);
+      return;
+    }
+    console.log(`diverge at call ${d.index}${d.field ? ` (field ${d.field})` : ''}: ${printCall(p.calls[d.index], d.index)}`);
+    console.log(`  model:  ${printOutcome(d.left)}`);
+    console.log(`  ${t.name}: ${printOutcome(d.right)}`);
+    process.exitCode = 1;
+  });
+
+program
+  .command('check')
+  .description('run random programs through model and impl with invariants after every call')
+  .option('--seed <s>', 'seed (any string)', '1')
+  .option('--runs <n>', 'number of programs', '1000')
+  .option('--max-calls <m>', 'longest program', '24')
+  .option('--profile <name>', 'linux-6.1 | linux-5.10', 'linux-6.1')
+  .option('--only <i>', 'replay program i of the seed only')
+  .option('--fault <name...>', 'turn on impl fault switches (to see the suite fail)')
+  .addOption(new Option('--save <dir>', 'where minimized failures are written').default('reports/failures'))
+  .action((o: { seed: string; runs: string; maxCalls: string; profile: string; only?: string; fault?: string[]; save: string }) => {
+    const profile = profileOpt(o.profile)!;
+    const runs = intOpt('--runs', o.runs, 1000);
+    const maxCalls = intOpt('--max-calls', o.maxCalls, 24);
+    if (maxCalls < 1) throw new UsageError('--max-calls: must be at least 1');
+    const only = o.only === undefined ? undefined : intOpt('--only', o.only, 0);
+    const faults = faultsOpt(o.fault);
+    const faultFlag = faults.size ? ` --fault ${[...faults].join(' ')}` : '';
+    const replay = (i: number) => `npx gemcheck check --seed ${o.seed} --only ${i} --max-calls ${maxCalls} --profile ${profile}${faultFlag}`;
+    let stop = false;
+    process.once('SIGINT', () => {
+      stop = true;
+    });
+    const tty = process.stderr.isTTY;
+    console.log(`gemcheck check: seed ${o.seed}, ${only !== undefined ? `program ${only}` : `${runs} programs`}, max ${maxCalls} calls, ${profile}, devices ${DEFAULT_DEVICES.join('+')}${faultFlag}`);
+    const st = runCheckLoop({
+      seed: o.seed, runs, maxCalls, only, faults, saveDir: o.save, replay,
+      cfg: { profile: PROFILES[profile], devices: DEFAULT_DEVICES },
+      shouldStop: () => stop,
+      onProgress: (s) => {
+        const line = `  ${s.programs} programs, ${s.failed} failed, ${Math.round((s.programs * 1000) / s.ms)} programs/s, ${Math.round((s.calls * 1000) / s.ms)} calls/s`;
+        process.stderr.write(tty ? `\r${line}` : `${line}\n`);
+      },
+      onFailure: (i, report) => {
+        if (tty) process.stderr.write('\n');
+        console.log(`FAIL program ${i}\n${report}\n`);
+      },
+    });
+    if (tty) process.stderr.write('\n');
+    if (stop) console.log(`interrupted after ${st.programs} programs`);
+    const secs = st.ms / 1000;
+    console.log(`rate: ${Math.round(st.programs / secs)} programs/s, ${Math.round(st.calls / secs)} calls/s (${st.calls} calls in ${secs.toFixed(1)} s)`);
+    console.log(`${st.passed} passed, ${st.failed} failed`);
+    if (st.failed || stop) process.exitCode = 1;
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? 0 : 2; // help/version exit 0; usage errors exit 2
+  } else if (e instanceof UsageError) {
+    console.error(`gemcheck: ${e.message}`);
+    process.exitCode = 2;
+  } else throw e;
+}
