@@ -9,6 +9,10 @@ export interface DeviceDesc {
   readonly fences: boolean;
   /** first page of the fake-offset space. */
   readonly offsetStartPage: number;
+  /** drm_driver.prime_handle_to_fd / prime_fd_to_handle set (6.1; ENOSYS otherwise). */
+  readonly prime: boolean;
+  /** A mapping holds a GEM reference (shmem) rather than only a TTM one (drm_gem_ttm_mmap). */
+  readonly mmapHoldsGemRef: boolean;
   /** dumb_create: (width, height, bpp) → pitch and size, after the core's checks; u32 math. */
   dumbLayout(width: number, height: number, bpp: number): { pitch: number; size: number };
 }
@@ -22,11 +26,29 @@ export const DEVICES: Readonly<Record<DeviceKind, DeviceDesc>> = {
     renderNode: true,
     fences: true,
     offsetStartPage: OFFSET_START_PAGE,
+    prime: true,
+    mmapHoldsGemRef: true,
     // drm_gem_shmem_dumb_create: pitch = DIV_ROUND_UP(width * bpp, 8) and
     // size = PAGE_ALIGN(pitch * height), both products in u32 (they can wrap).
     dumbLayout(width, height, bpp) {
       const pitch = Math.floor(u32(u32(Math.imul(width, bpp)) + 7) / 8);
       return { pitch, size: pageAlign(u32(Math.imul(pitch, height))) };
+    },
+  },
+  // bochs.c: DRIVER_MODESET|DRIVER_GEM|DRIVER_ATOMIC (no render node), DRM_GEM_VRAM_DRIVER
+  // (no PRIME hooks in 6.1). Its fbdev buffer takes offsets from boot, so real offsets differ:
+  // compare them up to renaming.
+  bochs: {
+    renderNode: false,
+    fences: false,
+    offsetStartPage: OFFSET_START_PAGE,
+    prime: false,
+    mmapHoldsGemRef: false,
+    // drm_gem_vram_fill_create_dumb(pg_align 0, pitch_align 0): pitch = width * cpp,
+    // size = roundup(pitch * height, PAGE_SIZE); the core's checks keep it within u32.
+    dumbLayout(width, height, bpp) {
+      const pitch = width * Math.ceil(bpp / 8);
+      return { pitch, size: pageAlign(pitch * height) };
     },
   },
 };

@@ -6,7 +6,8 @@
 import { ok, err, sig, type Outcome } from '../ir/outcome.ts';
 import { Errno, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, PAGE_SIZE, PROT_WRITE } from '../ir/uapi.ts';
 import { FNV_BASIS, fnv1a, fnv1aZeros, patternByte } from '../ir/pattern.ts';
-import type { MFile, MObject, MState } from './state.ts';
+import { handleCount, type MFile, type MObject, type MState } from './state.ts';
+import { DEVICES } from './devices.ts';
 
 const TASK_SIZE = 0x7fff_ffff_f000n; // x86-64 user address space
 const P = BigInt(PAGE_SIZE);
@@ -46,11 +47,23 @@ export function mmap(s: MState, fd: number, offset: bigint, length: bigint, prot
     : dmaBufMmap(s, file, pgoff, pages, prot, shared, mayWrite);
 }
 
+/** Whether the GEM refcount is nonzero: handles, an exported dma-buf, or GEM-holding mappings. */
+function gemAlive(s: MState, obj: MObject): boolean {
+  if (handleCount(s, obj.id) > 0) return true;
+  for (const f of s.files.values()) if (f.kind === 'dmabuf' && f.exporter === obj.id) return true;
+  if (!DEVICES[s.devices[obj.dev].kind].mmapHoldsGemRef) return false;
+  for (const m of s.mappings.values()) if (m.obj === obj.id) return true;
+  return false;
+}
+
 /** drm_gem_mmap: exact lookup, allow list, then drm_gem_mmap_obj and the object's mmap. */
 function drmGemMmap(s: MState, file: MFile & { kind: 'drm' }, pgoff: bigint, pages: number, prot: number, shared: boolean, mayWrite: boolean): Outcome {
   const node = pgoff > BigInt(Number.MAX_SAFE_INTEGER) ? null : s.devices[file.dev].offsets.lookupExact(Number(pgoff), pages);
   if (!node) return err(Errno.EINVAL);
   const obj = [...s.objects.values()].find((o) => o.dev === file.dev && o.offsetPage === node.start)!;
+  // kref_get_unless_zero: an object only mappings keep (TTM mappings hold no GEM reference)
+  // is dying as far as GEM is concerned.
+  if (!gemAlive(s, obj)) return err(Errno.EINVAL);
   // drm_vma_node_is_allowed: the file must hold a handle to the object.
   if (![...file.handles.values()].includes(obj.id)) return err(Errno.EACCES);
   if (obj.importOf !== null) {
@@ -76,7 +89,7 @@ function finishMmap(s: MState, vmFile: number, obj: MObject, pages: number, prot
     if (prot & PROT_WRITE) return err(Errno.EINVAL);
     mayWrite = false;
   }
-  // drm_gem_shmem_mmap: COW mappings (private and may-write) are refused.
+  // drm_gem_shmem_mmap and ttm_bo_mmap_obj: COW mappings (private, may-write) are refused.
   if (!shared && mayWrite) return err(Errno.EINVAL);
   const id = ++s.mapCount;
   s.mappings.set(id, { id, file: vmFile, obj: backing(s, obj).id, pages, prot, mayWrite });

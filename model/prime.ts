@@ -4,9 +4,11 @@ import { DRM_CLOEXEC, DRM_RDWR, Errno } from '../ir/uapi.ts';
 import { createObject, handleCreate, lookup } from './gem.ts';
 import { installFd } from './files.ts';
 import type { MDmaBuf, MDrmFile, MState } from './state.ts';
+import { DEVICES } from './devices.ts';
 
 /** drm_prime_handle_to_fd_ioctl → drm_gem_prime_handle_to_fd. */
 export function handleToFd(s: MState, f: MDrmFile, h: number, flags: number): Outcome {
+  if (!DEVICES[s.devices[f.dev].kind].prime) return err(Errno.ENOSYS); // no driver hook (pre-6.6)
   if (flags & ~(DRM_CLOEXEC | DRM_RDWR)) return err(Errno.EINVAL);
   const obj = lookup(s, f, h);
   if (!obj) return err(Errno.ENOENT);
@@ -29,6 +31,7 @@ export function handleToFd(s: MState, f: MDrmFile, h: number, flags: number): Ou
 
 /** drm_prime_fd_to_handle_ioctl → drm_gem_prime_fd_to_handle. */
 export function fdToHandle(s: MState, f: MDrmFile, fd: number): Outcome {
+  if (!DEVICES[s.devices[f.dev].kind].prime) return err(Errno.ENOSYS); // no driver hook (pre-6.6)
   const file = s.fds.get(fd);
   if (file === undefined) return err(Errno.EBADF); // dma_buf_get
   const d = s.files.get(file)!;

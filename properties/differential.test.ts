@@ -3,14 +3,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkProgram, describeFailure } from '../harness/check.ts';
-import { PROFILES, type ProfileName } from '../ir/target.ts';
+import { PROFILES, type DeviceKind, type ProfileName } from '../ir/target.ts';
 import { FAULTS, type FaultName } from '../impl/faults.ts';
 import { programArb } from './arbitrary.ts';
 
 const RUNS = Number(process.env.GEMCHECK_RUNS ?? 2000);
 
-function property(profile: ProfileName, faults?: ReadonlySet<FaultName>) {
-  const cfg = { profile: PROFILES[profile], devices: ['vgem', 'vgem'] as const };
+function property(profile: ProfileName, faults?: ReadonlySet<FaultName>, devices: readonly DeviceKind[] = ['vgem', 'vgem']) {
+  const cfg = { profile: PROFILES[profile], devices };
   return fc.property(programArb({ maxCalls: 24, devices: 2 }), (p) => {
     const v = checkProgram(p, cfg, faults);
     if (!v.ok) throw new Error(describeFailure(p, v));
@@ -23,6 +23,9 @@ describe('model ≡ impl with invariants', () => {
       fc.assert(property(profile), { numRuns: RUNS, seed: 1 });
     });
   }
+  it('agrees on random programs (linux-6.1, bochs + vgem, as in the kernel VM)', () => {
+    fc.assert(property('linux-6.1', undefined, ['bochs', 'vgem']), { numRuns: RUNS, seed: 2 });
+  });
 });
 
 describe('the property can fail: every fault switch is caught', () => {

@@ -5,12 +5,13 @@
  */
 import type { ImplSession } from '../../impl/process.ts';
 import type { DrmFile } from '../../impl/core/drm_file.ts';
-import type { GemObject } from '../../impl/core/drm_gem.ts';
 import type { DmaBuf } from '../../impl/core/dma_buf.ts';
 import { isDrmFile } from '../../impl/core/drm_fops.ts';
 import type { File } from '../../impl/core/vfs.ts';
 import { VM_MAYWRITE, VM_WRITE } from '../../impl/core/mm.ts';
 import { ShmemObject } from '../../impl/drivers/shmem.ts';
+import { TtmBo, VramObject } from '../../impl/drivers/vram.ts';
+import { GemObject } from '../../impl/core/drm_gem.ts';
 
 export interface Violation {
   readonly invariant: string;
@@ -52,8 +53,10 @@ export function checkInvariants(s: ImplSession): Violation[] {
       handles.set(o, (handles.get(o) ?? 0) + 1);
     }
   const vmaRefs = new Map<GemObject, number>();
+  const ttmRefs = new Map<TtmBo, number>();
   for (const vma of s.mm.vmas.values()) {
-    const o = vma.privateData as GemObject | null;
+    if (vma.privateData instanceof TtmBo) ttmRefs.set(vma.privateData, (ttmRefs.get(vma.privateData) ?? 0) + 1);
+    const o = vma.privateData instanceof GemObject ? vma.privateData : null;
     if (!o) continue;
     if (o.freed) v('no-use-after-free', `mapping ${vma.id} refers to freed object ${o.id}`);
     vmaRefs.set(o, (vmaRefs.get(o) ?? 0) + 1);
@@ -66,6 +69,11 @@ export function checkInvariants(s: ImplSession): Violation[] {
     if (o.handleCount !== hc) v('handle-count', `object ${o.id}: handle_count ${o.handleCount}, handles ${hc}`);
     const want = (hc > 0 ? 1 : 0) + (vmaRefs.get(o) ?? 0) + (bufRefs.get(o) ?? 0);
     if (o.refcount.count !== want) v('refcount-balance', `object ${o.id}: refcount ${o.refcount.count}, holders ${want}`);
+    if (o instanceof VramObject) {
+      // ttm_buffer_object: one reference while the GEM object lives, one per mapping
+      const ttmWant = (o.refcount.count > 0 ? 1 : 0) + (ttmRefs.get(o.bo) ?? 0);
+      if (o.bo.kref.count !== ttmWant) v('refcount-balance', `ttm bo of object ${o.id}: refcount ${o.bo.kref.count}, holders ${ttmWant}`);
+    }
     if (o.name && hc === 0) v('name-needs-handle', `object ${o.id} keeps name ${o.name} with no handle`);
     if (o.name && o.dev.objectNameIdr.find(o.name) !== o) v('name-table', `name ${o.name} does not map to object ${o.id}`);
     if (o.dmaBuf && hc === 0) v('dma-buf-needs-handle', `object ${o.id} keeps obj->dma_buf with no handle`);
@@ -94,7 +102,7 @@ export function checkInvariants(s: ImplSession): Violation[] {
 
   // read-only mappings: no VM_WRITE or VM_MAYWRITE on a read-only object
   for (const vma of s.mm.vmas.values()) {
-    const o = vma.privateData as GemObject | null;
+    const o = vma.privateData instanceof GemObject ? vma.privateData : null;
     if (o && o.vmaNode.readonly && s.kernel.profile.readonlyNodes && vma.flags & (VM_WRITE | VM_MAYWRITE))
       v('read-only', `mapping ${vma.id} of read-only object ${o.id} may write`);
   }

@@ -1,0 +1,26 @@
+/** bochs (drivers/gpu/drm/tiny/bochs.c): a modesetting driver over the VRAM helpers. No
+ * render node, no PRIME hooks in 6.1, no driver ioctls. */
+import { Errno, PAGE_SIZE } from '../../../ir/uapi.ts';
+import type { DrmDriver } from '../../hooks.ts';
+import { IS_ERR } from '../../core/errptr.ts';
+import { vramCreateWithHandle } from '../vram.ts';
+
+export function bochsDriver(): DrmDriver {
+  return {
+    name: 'bochs',
+    features: { render: false, prime: false },
+    // drm_gem_vram_fill_create_dumb(pg_align 0, pitch_align 0)
+    dumbCreate(file, dev, args) {
+      const pitch = args.width * Math.ceil(args.bpp / 8);
+      const size = Math.ceil((pitch * args.height) / PAGE_SIZE) * PAGE_SIZE;
+      if (!size) return -Errno.EINVAL;
+      const r = vramCreateWithHandle(file, dev, size);
+      if (IS_ERR(r)) return -r.errno;
+      args.pitch = pitch;
+      args.size = BigInt(size);
+      args.handle = r.handle;
+      return 0;
+    },
+    ioctls: {},
+  };
+}
