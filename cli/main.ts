@@ -8,11 +8,15 @@ import { printCall, printOutcome, ParseError, parseProgram } from '../ir/encodin
 import { validate, type Program } from '../ir/program.ts';
 import { DEFAULT_DEVICES, PROFILES, isProfileName, type ProfileName, type SyncTarget } from '../ir/target.ts';
 import { configFor, runProgram } from '../harness/run.ts';
-import { firstDivergence } from '../harness/compare.ts';
+import { firstDivergence, type CompareOptions } from '../harness/compare.ts';
 import { modelTarget } from '../model/model.ts';
 import { implTarget } from '../impl/target.ts';
 import { FAULTS, isFaultName, type FaultName } from '../impl/faults.ts';
 import { runCheckLoop } from '../fuzz/check-loop.ts';
+import { doctor } from '../kernel/doctor.ts';
+import { isKernelDevice, KernelTarget, type KernelDevice } from '../kernel/target.ts';
+import { compareOptions, kernelConfig, runKernelCheck } from '../kernel/check.ts';
+import { DEVICE_KINDS, isDeviceKind, type DeviceKind } from '../ir/target.ts';
 
 class UsageError extends Error {}
 
@@ -55,6 +59,26 @@ function syncTarget(name: string, faults: Set<FaultName>): SyncTarget {
   throw new UsageError(`--target: unknown target '${name}' (model, impl)`);
 }
 
+function devicesOpt(v: string[] | undefined): DeviceKind[] | undefined {
+  if (!v) return undefined;
+  const out = v.flatMap((x) => x.split(','));
+  for (const d of out) if (!isDeviceKind(d)) throw new UsageError(`--device: unknown device '${d}' (known: ${DEVICE_KINDS.join(', ')})`);
+  return out as DeviceKind[];
+}
+
+function kernelDeviceOpt(v: string[] | undefined): KernelDevice {
+  const d = v?.[0] ?? 'vgem';
+  if (!isKernelDevice(d) || (v && v.length > 1)) throw new UsageError(`--device: the kernel target takes one device, vgem or bochs`);
+  return d;
+}
+
+/** Boots the kernel target, or explains why it cannot (exit 2). */
+function kernelTarget(): KernelTarget {
+  const d = doctor();
+  if (!d.ok) throw new UsageError(`the kernel target is not set up:\n${d.lines.join('\n')}`);
+  return new KernelTarget();
+}
+
 function intOpt(name: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt;
   if (!/^[0-9]+$/.test(v)) throw new UsageError(`${name}: expected a non-negative integer, got '${v}'`);
@@ -69,30 +93,60 @@ const program = new Command('gemcheck')
 program
   .command('run <file>')
   .description('run a program and print each call with its outcome')
-  .option('--target <name>', 'model | impl', 'model')
+  .option('--target <name>', 'model | impl | kernel', 'model')
   .option('--profile <name>', 'linux-6.1 | linux-5.10 (default: the file header, else linux-6.1)')
+  .option('--device <kinds...>', 'devices open(0), open(1), … name (kernel: one of vgem, bochs)')
   .option('--fault <name...>', 'turn on impl fault switches')
-  .action((file: string, o: { target: string; profile?: string; fault?: string[] }) => {
+  .action(async (file: string, o: { target: string; profile?: string; device?: string[]; fault?: string[] }) => {
     const p = loadProgram(file);
-    const t = syncTarget(o.target, faultsOpt(o.fault));
-    const out = runProgram(t, p, configFor(p, profileOpt(o.profile)));
+    let out;
+    if (o.target === 'kernel') {
+      const k = kernelTarget();
+      try {
+        out = (await k.run([p], kernelDeviceOpt(o.device))).outcomes[0];
+      } finally {
+        await k.stop();
+      }
+    } else {
+      const t = syncTarget(o.target, faultsOpt(o.fault));
+      out = runProgram(t, p, configFor(p, profileOpt(o.profile), devicesOpt(o.device)));
+    }
     p.calls.forEach((c, i) => console.log(`${printCall({ ...c, expect: undefined }, i)}  # => ${printOutcome(out[i])}`));
   });
 
 program
   .command('diff <file>')
   .description('run a program on the model and a target; print the first divergence (exit 1) or agreement')
-  .option('--target <name>', 'impl', 'impl')
+  .option('--target <name>', 'impl | kernel', 'impl')
   .option('--profile <name>', 'linux-6.1 | linux-5.10')
+  .option('--device <kinds...>', 'devices open(0), open(1), … name (kernel: one of vgem, bochs)')
   .option('--rename', 'compare fds and offsets up to a consistent renaming')
   .option('--fault <name...>', 'turn on impl fault switches')
-  .action((file: string, o: { target: string; profile?: string; rename?: boolean; fault?: string[] }) => {
+  .action(async (file: string, o: { target: string; profile?: string; device?: string[]; rename?: boolean; fault?: string[] }) => {
     const p = loadProgram(file);
-    const cfg = configFor(p, profileOpt(o.profile));
-    const t = syncTarget(o.target, faultsOpt(o.fault));
+    let cfg = configFor(p, profileOpt(o.profile), devicesOpt(o.device));
+    let right;
+    let name: string;
+    let opts: CompareOptions = o.rename ? { rename: new Set(['fd', 'dmabuf', 'offset'] as const) } : {};
+    if (o.target === 'kernel') {
+      const dev = kernelDeviceOpt(o.device);
+      cfg = kernelConfig(dev);
+      if (!o.rename) opts = compareOptions(dev);
+      const k = kernelTarget();
+      try {
+        right = (await k.run([p], dev)).outcomes[0];
+      } finally {
+        await k.stop();
+      }
+      name = `kernel(${dev})`;
+    } else {
+      const t = syncTarget(o.target, faultsOpt(o.fault));
+      right = runProgram(t, p, cfg);
+      name = t.name;
+    }
     const left = runProgram(modelTarget, p, cfg);
-    const right = runProgram(t, p, cfg);
-    const d = firstDivergence(p, left, right, o.rename ? { rename: new Set(['fd', 'dmabuf', 'offset']) } : {});
+    const d = firstDivergence(p, left, right, opts);
+    const t = { name };
     if (!d) {
       console.log(`agree: ${p.calls.length} calls, model and ${t.name} (${cfg.profile.name})`);
       return;
@@ -112,8 +166,14 @@ program
   .option('--profile <name>', 'linux-6.1 | linux-5.10', 'linux-6.1')
   .option('--only <i>', 'replay program i of the seed only')
   .option('--fault <name...>', 'turn on impl fault switches (to see the suite fail)')
+  .option('--target <name>', 'impl (model vs impl) | kernel (model vs Linux in QEMU)', 'impl')
+  .option('--device <kinds...>', 'devices (impl default: vgem vgem; kernel: vgem or bochs)')
+  .option('--no-minimize', 'report kernel failures without minimizing them in the VM')
   .addOption(new Option('--save <dir>', 'where minimized failures are written').default('reports/failures'))
-  .action((o: { seed: string; runs: string; maxCalls: string; profile: string; only?: string; fault?: string[]; save: string }) => {
+  .action(async (o: { seed: string; runs: string; maxCalls: string; profile: string; only?: string; fault?: string[]; save: string; target: string; device?: string[]; minimize: boolean }) => {
+    if (o.target === 'kernel') return kernelCheck(o);
+    if (o.target !== 'impl') throw new UsageError(`--target: unknown target '${o.target}' (impl, kernel)`);
+    const devices = devicesOpt(o.device) ?? DEFAULT_DEVICES;
     const profile = profileOpt(o.profile)!;
     const runs = intOpt('--runs', o.runs, 1000);
     const maxCalls = intOpt('--max-calls', o.maxCalls, 24);
@@ -121,16 +181,17 @@ program
     const only = o.only === undefined ? undefined : intOpt('--only', o.only, 0);
     const faults = faultsOpt(o.fault);
     const faultFlag = faults.size ? ` --fault ${[...faults].join(' ')}` : '';
-    const replay = (i: number) => `npx gemcheck check --seed ${o.seed} --only ${i} --max-calls ${maxCalls} --profile ${profile}${faultFlag}`;
+    const replay = (i: number) => `npx gemcheck check --seed ${o.seed} --only ${i} --max-calls ${maxCalls} --profile ${profile}${faultFlag}${o.device ? ` --device ${(devicesOpt(o.device) ?? []).join(' ')}` : ''}`;
     let stop = false;
     process.once('SIGINT', () => {
       stop = true;
     });
     const tty = process.stderr.isTTY;
-    console.log(`gemcheck check: seed ${o.seed}, ${only !== undefined ? `program ${only}` : `${runs} programs`}, max ${maxCalls} calls, ${profile}, devices ${DEFAULT_DEVICES.join('+')}${faultFlag}`);
+    const devFlag = o.device ? ` --device ${devices.join(' ')}` : '';
+    console.log(`gemcheck check: seed ${o.seed}, ${only !== undefined ? `program ${only}` : `${runs} programs`}, max ${maxCalls} calls, ${profile}, devices ${devices.join('+')}${faultFlag}`);
     const st = runCheckLoop({
       seed: o.seed, runs, maxCalls, only, faults, saveDir: o.save, replay,
-      cfg: { profile: PROFILES[profile], devices: DEFAULT_DEVICES },
+      cfg: { profile: PROFILES[profile], devices },
       shouldStop: () => stop,
       onProgress: (s) => {
         const line = `  ${s.programs} programs, ${s.failed} failed, ${Math.round((s.programs * 1000) / s.ms)} programs/s, ${Math.round((s.calls * 1000) / s.ms)} calls/s`;
@@ -147,6 +208,50 @@ program
     console.log(`rate: ${Math.round(st.programs / secs)} programs/s, ${Math.round(st.calls / secs)} calls/s (${st.calls} calls in ${secs.toFixed(1)} s)`);
     console.log(`${st.passed} passed, ${st.failed} failed`);
     if (st.failed || stop) process.exitCode = 1;
+  });
+
+async function kernelCheck(o: { seed: string; runs: string; maxCalls: string; only?: string; save: string; device?: string[]; minimize: boolean }): Promise<void> {
+  const device = kernelDeviceOpt(o.device);
+  const runs = intOpt('--runs', o.runs, 1000);
+  const maxCalls = intOpt('--max-calls', o.maxCalls, 24);
+  const only = o.only === undefined ? undefined : intOpt('--only', o.only, 0);
+  const k = kernelTarget();
+  let stop = false;
+  process.once('SIGINT', () => {
+    stop = true;
+  });
+  const replay = (i: number) => `npx gemcheck check --target kernel --device ${device} --seed ${o.seed} --only ${i} --max-calls ${maxCalls}`;
+  console.log(`gemcheck check: model vs Linux 6.1 in QEMU, device ${device}, seed ${o.seed}, ${only !== undefined ? `program ${only}` : `${runs} programs`}, max ${maxCalls} calls`);
+  try {
+    const bootMs = await k.vm.start();
+    console.log(`booted in ${(bootMs / 1000).toFixed(1)} s`);
+    const st = await runKernelCheck(k, {
+      seed: o.seed, runs, maxCalls, device, only, saveDir: o.save, minimize: o.minimize, replay,
+      shouldStop: () => stop,
+      onProgress: (s) => process.stderr.write(`  ${s.programs} programs, ${s.failed} failed, ${s.findings.length} kernel findings, ${Math.round((s.programs * 1000) / s.ms)} programs/s, ${Math.round((s.calls * 1000) / s.ms)} calls/s\n`),
+      onFailure: (i, report) => console.log(`FAIL program ${i}\n${report}\n`),
+    });
+    for (const f of st.findings) console.log(`KERNEL ${f.kind.toUpperCase()} in program ${f.programId}: ${f.reason}\n${f.consoleLog.split('\n').slice(-30).join('\n')}`);
+    for (const [name, n] of st.known) console.log(`known divergence ${name}: ${n} programs`);
+    const secs = st.ms / 1000;
+    console.log(`rate: ${(st.programs / secs).toFixed(1)} programs/s, ${Math.round(st.calls / secs)} calls/s through the VM (${st.calls} calls in ${secs.toFixed(1)} s)`);
+    if (stop) console.log(`interrupted after ${st.programs} programs`);
+    console.log(`${st.passed} passed, ${st.failed} failed`);
+    if (st.failed || st.findings.length || stop) process.exitCode = 1;
+  } finally {
+    await k.stop();
+  }
+}
+
+program
+  .command('kernel')
+  .description('the real-kernel target')
+  .command('doctor')
+  .description('say what the kernel target needs and what is missing')
+  .action(() => {
+    const d = doctor();
+    for (const l of d.lines) console.log(l);
+    if (!d.ok) process.exitCode = 1;
   });
 
 try {

@@ -1,0 +1,905 @@
+/*
+ * gemcheck-exec: runs gemcheck programs against real DRM devices and reports what the
+ * kernel answered. The wire format is executor/PROTOCOL.md; keep the two in step.
+ *
+ * Build: gcc -O2 -static -o gemcheck-exec gemcheck-exec.c
+ * Usage: gemcheck-exec [--io PATH | --in PATH --out PATH] [--taint]   (default stdin/stdout)
+ *        gemcheck-exec --vectors      print the pattern/digest test vectors and exit
+ *
+ * No randomness, no clocks: the same input gives the same calls in the same order.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/capability.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+/* ---- DRM uapi (defined here so the build needs only libc headers) ---- */
+
+struct gc_gem_close { uint32_t handle, pad; };
+struct gc_gem_flink { uint32_t handle, name; };
+struct gc_gem_open { uint32_t name, handle; uint64_t size; };
+struct gc_prime_handle { uint32_t handle, flags; int32_t fd; };
+struct gc_create_dumb { uint32_t height, width, bpp, flags, handle, pitch; uint64_t size; };
+struct gc_map_dumb { uint32_t handle, pad; uint64_t offset; };
+struct gc_destroy_dumb { uint32_t handle; };
+struct gc_auth { uint32_t magic; };
+struct gc_vgem_fence_attach { uint32_t handle, flags, out_fence, pad; };
+struct gc_vgem_fence_signal { uint32_t fence, flags; };
+struct gc_ro_create { uint64_t size; uint32_t handle, pad; };
+
+#define GC_IOC(dir, nr, type) _IOC(dir, 'd', nr, sizeof(type))
+#define GC_IOCTL_GET_MAGIC GC_IOC(_IOC_READ, 0x02, struct gc_auth)
+#define GC_IOCTL_GEM_CLOSE GC_IOC(_IOC_WRITE, 0x09, struct gc_gem_close)
+#define GC_IOCTL_GEM_FLINK GC_IOC(_IOC_READ | _IOC_WRITE, 0x0a, struct gc_gem_flink)
+#define GC_IOCTL_GEM_OPEN GC_IOC(_IOC_READ | _IOC_WRITE, 0x0b, struct gc_gem_open)
+#define GC_IOCTL_AUTH_MAGIC GC_IOC(_IOC_WRITE, 0x11, struct gc_auth)
+#define GC_IOCTL_PRIME_HANDLE_TO_FD GC_IOC(_IOC_READ | _IOC_WRITE, 0x2d, struct gc_prime_handle)
+#define GC_IOCTL_PRIME_FD_TO_HANDLE GC_IOC(_IOC_READ | _IOC_WRITE, 0x2e, struct gc_prime_handle)
+#define GC_IOCTL_MODE_CREATE_DUMB GC_IOC(_IOC_READ | _IOC_WRITE, 0xb2, struct gc_create_dumb)
+#define GC_IOCTL_MODE_MAP_DUMB GC_IOC(_IOC_READ | _IOC_WRITE, 0xb3, struct gc_map_dumb)
+#define GC_IOCTL_MODE_DESTROY_DUMB GC_IOC(_IOC_READ | _IOC_WRITE, 0xb4, struct gc_destroy_dumb)
+#define GC_IOCTL_VGEM_FENCE_ATTACH GC_IOC(_IOC_READ | _IOC_WRITE, 0x41, struct gc_vgem_fence_attach)
+#define GC_IOCTL_VGEM_FENCE_SIGNAL GC_IOC(_IOC_WRITE, 0x42, struct gc_vgem_fence_signal)
+#define GC_IOCTL_RO_CREATE GC_IOC(_IOC_READ | _IOC_WRITE, 0x43, struct gc_ro_create)
+
+/* The numbers PROTOCOL.md and kernel-semantics.md quote; a mismatch fails the build. */
+_Static_assert(GC_IOCTL_GEM_CLOSE == 0x40086409, "GEM_CLOSE");
+_Static_assert(GC_IOCTL_GEM_FLINK == 0xC008640A, "GEM_FLINK");
+_Static_assert(GC_IOCTL_GEM_OPEN == 0xC010640B, "GEM_OPEN");
+_Static_assert(GC_IOCTL_PRIME_HANDLE_TO_FD == 0xC00C642D, "PRIME_HANDLE_TO_FD");
+_Static_assert(GC_IOCTL_PRIME_FD_TO_HANDLE == 0xC00C642E, "PRIME_FD_TO_HANDLE");
+_Static_assert(GC_IOCTL_MODE_CREATE_DUMB == 0xC02064B2, "CREATE_DUMB");
+_Static_assert(GC_IOCTL_MODE_MAP_DUMB == 0xC01064B3, "MAP_DUMB");
+_Static_assert(GC_IOCTL_MODE_DESTROY_DUMB == 0xC00464B4, "DESTROY_DUMB");
+_Static_assert(GC_IOCTL_GET_MAGIC == 0x80046402, "GET_MAGIC");
+_Static_assert(GC_IOCTL_AUTH_MAGIC == 0x40046411, "AUTH_MAGIC");
+_Static_assert(GC_IOCTL_VGEM_FENCE_ATTACH == 0xC0106441, "VGEM_FENCE_ATTACH");
+_Static_assert(GC_IOCTL_VGEM_FENCE_SIGNAL == 0x40086442, "VGEM_FENCE_SIGNAL");
+_Static_assert(GC_IOCTL_RO_CREATE == 0xC0106443, "RO_CREATE");
+
+/* ---- call table ---- */
+
+enum field { F_FD, F_DMABUF, F_NAME, F_HANDLE, F_SIZE, F_PITCH, F_OFFSET, F_MAGIC, F_FENCE,
+             F_MAP, F_DIGEST, F_COUNT, F_NONE = -1 };
+static const char *const field_names[F_COUNT] = {
+  "fd", "dmabuf", "name", "handle", "size", "pitch", "offset", "magic", "fence", "map", "digest",
+};
+
+enum op { OP_OPEN, OP_CLOSE, OP_DUP, OP_GEM_CLOSE, OP_GEM_FLINK, OP_GEM_OPEN, OP_PRIME_H2FD,
+          OP_PRIME_FD2H, OP_CREATE_DUMB, OP_MAP_DUMB, OP_DESTROY_DUMB, OP_GET_MAGIC,
+          OP_AUTH_MAGIC, OP_FENCE_ATTACH, OP_FENCE_SIGNAL, OP_RO_CREATE, OP_MMAP, OP_MUNMAP,
+          OP_MPROTECT, OP_WRITE, OP_READ, OP_COUNT };
+
+#define MAX_ARGS 5
+#define MAX_OUTS 3
+struct opdesc {
+  const char *name;
+  int nargs;
+  int nouts;
+  int outs[MAX_OUTS];
+  unsigned fd_args; /* bit i: argument i is a file descriptor (harness fd rule applies) */
+};
+static const struct opdesc ops[OP_COUNT] = {
+  [OP_OPEN] = {"open", 2, 1, {F_FD}, 0},
+  [OP_CLOSE] = {"close", 1, 0, {0}, 1},
+  [OP_DUP] = {"dup", 1, 1, {F_FD}, 1},
+  [OP_GEM_CLOSE] = {"gem_close", 2, 0, {0}, 1},
+  [OP_GEM_FLINK] = {"gem_flink", 2, 1, {F_NAME}, 1},
+  [OP_GEM_OPEN] = {"gem_open", 2, 2, {F_HANDLE, F_SIZE}, 1},
+  [OP_PRIME_H2FD] = {"prime_handle_to_fd", 3, 1, {F_DMABUF}, 1},
+  [OP_PRIME_FD2H] = {"prime_fd_to_handle", 2, 1, {F_HANDLE}, 3},
+  [OP_CREATE_DUMB] = {"create_dumb", 5, 3, {F_HANDLE, F_PITCH, F_SIZE}, 1},
+  [OP_MAP_DUMB] = {"map_dumb", 2, 1, {F_OFFSET}, 1},
+  [OP_DESTROY_DUMB] = {"destroy_dumb", 2, 0, {0}, 1},
+  [OP_GET_MAGIC] = {"get_magic", 1, 1, {F_MAGIC}, 1},
+  [OP_AUTH_MAGIC] = {"auth_magic", 2, 0, {0}, 1},
+  [OP_FENCE_ATTACH] = {"fence_attach", 3, 1, {F_FENCE}, 1},
+  [OP_FENCE_SIGNAL] = {"fence_signal", 3, 0, {0}, 1},
+  [OP_RO_CREATE] = {"ro_create", 2, 1, {F_HANDLE}, 1},
+  [OP_MMAP] = {"mmap", 5, 1, {F_MAP}, 1},
+  [OP_MUNMAP] = {"munmap", 1, 0, {0}, 0},
+  [OP_MPROTECT] = {"mprotect", 2, 0, {0}, 0},
+  [OP_WRITE] = {"write", 4, 0, {0}, 0},
+  [OP_READ] = {"read", 3, 1, {F_DIGEST}, 0},
+};
+
+struct arg {
+  int ref;          /* 0: literal in v; 1: reference to call ref_k's field ref_field */
+  uint64_t v;
+  uint32_t ref_k;
+  int ref_field;
+};
+struct call {
+  int op;
+  struct arg a[MAX_ARGS];
+};
+enum { RES_OK, RES_ERR, RES_SIG };
+struct result {
+  int kind;
+  int code;                /* errno for RES_ERR, signal for RES_SIG */
+  uint64_t out[MAX_OUTS];  /* fd/dmabuf are stored sign-extended */
+};
+
+/* ---- limits and reserved fds ---- */
+
+#define RESERVED_FD 900      /* the executor's own fds sit at >= this; programs stay below */
+#define FD_IN 900
+#define FD_OUT 901
+#define FD_TAINT 902
+#define MAX_LINE 4096
+#define MAX_CALLS 65536
+#define MAX_DEVS 16
+
+static char *dev_path[MAX_DEVS][2];
+
+/* ---- output ---- */
+
+static char obuf[1 << 16];
+static size_t olen;
+
+static void out_flush(void) {
+  size_t off = 0;
+  while (off < olen) {
+    ssize_t n = write(FD_OUT, obuf + off, olen - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) _exit(3); /* host side gone: nothing left to report to */
+    off += (size_t)n;
+  }
+  olen = 0;
+}
+
+static void out_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void out_printf(const char *fmt, ...) {
+  va_list ap;
+  if (olen > sizeof obuf - 512) out_flush();
+  va_start(ap, fmt);
+  int n = vsnprintf(obuf + olen, sizeof obuf - olen, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n >= sizeof obuf - olen) { /* longer than the space left: flush and redo */
+    out_flush();
+    va_start(ap, fmt);
+    n = vsnprintf(obuf, sizeof obuf, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n >= sizeof obuf) n = sizeof obuf - 1;
+  }
+  olen += (size_t)n;
+}
+
+/* ---- pattern and digest (PROTOCOL.md "Mappings") ---- */
+
+static uint32_t fmix32(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x85EBCA6Bu;
+  x ^= x >> 13;
+  x *= 0xC2B2AE35u;
+  x ^= x >> 16;
+  return x;
+}
+static uint8_t pattern_byte(uint32_t seed, uint64_t i) {
+  return (uint8_t)fmix32(seed ^ ((uint32_t)i * 0x9E3779B1u));
+}
+#define FNV_BASIS 0x811C9DC5u
+#define FNV_PRIME 0x01000193u
+
+/* ---- guarded memory access ---- */
+
+static sigjmp_buf fault_jb;
+static volatile sig_atomic_t in_access;
+
+static void on_fault(int sig) {
+  if (in_access) {
+    in_access = 0;
+    siglongjmp(fault_jb, sig);
+  }
+  signal(sig, SIG_DFL); /* a fault outside a guarded access is an executor bug: die loudly */
+  raise(sig);
+}
+
+/* Access bytes [p, p+n) of one page. i/h carry the pattern index and digest across pages.
+ * Returns 0 or the signal raised. SA_NODEFER lets us longjmp without restoring a mask,
+ * which saves a syscall per page. */
+static int touch_page(volatile uint8_t *p, size_t n, int is_write, uint32_t seed, uint64_t *i,
+                      uint32_t *h) {
+  int sig = sigsetjmp(fault_jb, 0);
+  if (sig) return sig;
+  in_access = 1;
+  uint64_t idx = *i;
+  uint32_t hh = *h;
+  if (is_write) {
+    for (size_t j = 0; j < n; j++) p[j] = pattern_byte(seed, idx + j);
+  } else {
+    for (size_t j = 0; j < n; j++) {
+      hh ^= p[j];
+      hh *= FNV_PRIME;
+    }
+  }
+  in_access = 0;
+  *i = idx + n;
+  *h = hh;
+  return 0;
+}
+
+/* ---- per-program state ---- */
+
+struct mapping {
+  uint8_t *addr;
+  size_t len;
+  int live;
+};
+
+static struct call *calls;
+static struct result *results;
+static size_t ncalls, cap_calls;
+static struct mapping *maps;
+static size_t nmaps, cap_maps;
+static size_t page_size;
+
+static int fd_reserved(uint64_t v) {
+  int fd = (int)v;
+  return fd >= 0 && (fd <= 2 || fd >= RESERVED_FD);
+}
+
+static struct mapping *live_map(uint64_t id) {
+  if (id == 0 || id > nmaps || !maps[id - 1].live) return NULL;
+  return &maps[id - 1];
+}
+
+static int access_range(struct mapping *m, uint64_t off, uint64_t len, int is_write,
+                        uint32_t seed, uint32_t *digest) {
+  uint64_t rounded = ((uint64_t)m->len + page_size - 1) / page_size * page_size;
+  uint64_t pos = off, left = len, i = 0;
+  uint32_t h = FNV_BASIS;
+  while (left) {
+    if (pos >= rounded) return SIGSEGV; /* harness rule: never touch beyond the mapping */
+    uint64_t chunk = page_size - pos % page_size;
+    if (chunk > left) chunk = left;
+    int sig = touch_page(m->addr + pos, (size_t)chunk, is_write, seed, &i, &h);
+    if (sig) return sig;
+    pos += chunk;
+    left -= chunk;
+  }
+  *digest = h;
+  return 0;
+}
+
+static int xioctl(int fd, unsigned long req, void *arg) {
+  int r;
+  do r = ioctl(fd, req, arg);
+  while (r == -1 && errno == EINTR);
+  return r == -1 ? errno : 0;
+}
+
+static uint64_t sext(int v) { return (uint64_t)(int64_t)v; }
+
+/* Run one call with resolved args; fill *r. Integer args are narrowed by C assignment. */
+static void run_call(int op, const uint64_t *a, struct result *r) {
+  int e = 0;
+  memset(r, 0, sizeof *r);
+  r->kind = RES_OK;
+  for (int j = 0; j < ops[op].nargs; j++)
+    if ((ops[op].fd_args >> j & 1) && fd_reserved(a[j])) {
+      r->kind = RES_ERR; /* harness rule: fds 0-2 and >= 900 belong to the executor */
+      r->code = EBADF;
+      return;
+    }
+  int fd = (int)a[0];
+  switch (op) {
+  case OP_OPEN: {
+    const char *path = a[0] < MAX_DEVS && a[1] < 2 ? dev_path[a[0]][a[1]] : NULL;
+    if (!path) { e = ENOENT; break; }
+    int nfd = open(path, O_RDWR | O_CLOEXEC);
+    if (nfd < 0) e = errno;
+    else r->out[0] = sext(nfd);
+    break;
+  }
+  case OP_CLOSE:
+    if (close(fd) < 0) e = errno;
+    break;
+  case OP_DUP: {
+    int nfd = dup(fd);
+    if (nfd < 0) e = errno;
+    else r->out[0] = sext(nfd);
+    break;
+  }
+  case OP_GEM_CLOSE: {
+    struct gc_gem_close s = {.handle = (uint32_t)a[1]};
+    e = xioctl(fd, GC_IOCTL_GEM_CLOSE, &s);
+    break;
+  }
+  case OP_GEM_FLINK: {
+    struct gc_gem_flink s = {.handle = (uint32_t)a[1]};
+    if (!(e = xioctl(fd, GC_IOCTL_GEM_FLINK, &s))) r->out[0] = s.name;
+    break;
+  }
+  case OP_GEM_OPEN: {
+    struct gc_gem_open s = {.name = (uint32_t)a[1]};
+    if (!(e = xioctl(fd, GC_IOCTL_GEM_OPEN, &s))) {
+      r->out[0] = s.handle;
+      r->out[1] = s.size;
+    }
+    break;
+  }
+  case OP_PRIME_H2FD: {
+    struct gc_prime_handle s = {.handle = (uint32_t)a[1], .flags = (uint32_t)a[2], .fd = -1};
+    if (!(e = xioctl(fd, GC_IOCTL_PRIME_HANDLE_TO_FD, &s))) r->out[0] = sext(s.fd);
+    break;
+  }
+  case OP_PRIME_FD2H: {
+    struct gc_prime_handle s = {.fd = (int32_t)a[1]};
+    if (!(e = xioctl(fd, GC_IOCTL_PRIME_FD_TO_HANDLE, &s))) r->out[0] = s.handle;
+    break;
+  }
+  case OP_CREATE_DUMB: {
+    struct gc_create_dumb s = {.width = (uint32_t)a[1], .height = (uint32_t)a[2],
+                               .bpp = (uint32_t)a[3], .flags = (uint32_t)a[4]};
+    if (!(e = xioctl(fd, GC_IOCTL_MODE_CREATE_DUMB, &s))) {
+      r->out[0] = s.handle;
+      r->out[1] = s.pitch;
+      r->out[2] = s.size;
+    }
+    break;
+  }
+  case OP_MAP_DUMB: {
+    struct gc_map_dumb s = {.handle = (uint32_t)a[1]};
+    if (!(e = xioctl(fd, GC_IOCTL_MODE_MAP_DUMB, &s))) r->out[0] = s.offset;
+    break;
+  }
+  case OP_DESTROY_DUMB: {
+    struct gc_destroy_dumb s = {.handle = (uint32_t)a[1]};
+    e = xioctl(fd, GC_IOCTL_MODE_DESTROY_DUMB, &s);
+    break;
+  }
+  case OP_GET_MAGIC: {
+    struct gc_auth s = {0};
+    if (!(e = xioctl(fd, GC_IOCTL_GET_MAGIC, &s))) r->out[0] = s.magic;
+    break;
+  }
+  case OP_AUTH_MAGIC: {
+    struct gc_auth s = {.magic = (uint32_t)a[1]};
+    e = xioctl(fd, GC_IOCTL_AUTH_MAGIC, &s);
+    break;
+  }
+  case OP_FENCE_ATTACH: {
+    struct gc_vgem_fence_attach s = {.handle = (uint32_t)a[1], .flags = (uint32_t)a[2]};
+    if (!(e = xioctl(fd, GC_IOCTL_VGEM_FENCE_ATTACH, &s))) r->out[0] = s.out_fence;
+    break;
+  }
+  case OP_FENCE_SIGNAL: {
+    struct gc_vgem_fence_signal s = {.fence = (uint32_t)a[1], .flags = (uint32_t)a[2]};
+    e = xioctl(fd, GC_IOCTL_VGEM_FENCE_SIGNAL, &s);
+    break;
+  }
+  case OP_RO_CREATE: {
+    struct gc_ro_create s = {.size = a[1]};
+    if (!(e = xioctl(fd, GC_IOCTL_RO_CREATE, &s))) r->out[0] = s.handle;
+    break;
+  }
+  case OP_MMAP: {
+    off_t off = (off_t)a[1];
+    size_t len = (size_t)a[2];
+    int prot = (int)a[3], flags = (int)a[4];
+    if ((prot & ~7) || (flags & ~3)) { e = EINVAL; break; } /* never MAP_FIXED & co. */
+    void *p = mmap(NULL, len, prot, flags, fd, off);
+    if (p == MAP_FAILED) { e = errno; break; }
+    if (nmaps == cap_maps) {
+      cap_maps = cap_maps ? cap_maps * 2 : 16;
+      maps = realloc(maps, cap_maps * sizeof *maps);
+      if (!maps) abort();
+    }
+    maps[nmaps++] = (struct mapping){p, len, 1};
+    r->out[0] = nmaps;
+    break;
+  }
+  case OP_MUNMAP: {
+    struct mapping *m = live_map(a[0]);
+    if (!m) { e = EINVAL; break; }
+    if (munmap(m->addr, m->len) < 0) e = errno;
+    else m->live = 0;
+    break;
+  }
+  case OP_MPROTECT: {
+    struct mapping *m = live_map(a[0]);
+    int prot = (int)a[1];
+    if (!m) { e = ENOMEM; break; }
+    if (prot & ~7) { e = EINVAL; break; }
+    if (mprotect(m->addr, m->len, prot) < 0) e = errno;
+    break;
+  }
+  case OP_WRITE:
+  case OP_READ: {
+    struct mapping *m = live_map(a[0]);
+    uint32_t digest = 0;
+    int sig = m ? access_range(m, a[1], a[2], op == OP_WRITE, op == OP_WRITE ? (uint32_t)a[3] : 0,
+                               &digest)
+                : SIGSEGV;
+    if (sig) {
+      r->kind = RES_SIG;
+      r->code = sig;
+    } else if (op == OP_READ) {
+      r->out[0] = digest;
+    }
+    break;
+  }
+  }
+  if (e) {
+    r->kind = RES_ERR;
+    r->code = e;
+  }
+}
+
+/* ---- parsing ---- */
+
+/* Integer literal: -?(decimal | 0x hex), at most 64 bits; negatives wrap. */
+static int parse_int(const char *s, uint64_t *v) {
+  int neg = 0;
+  uint64_t x = 0;
+  if (*s == '-') { neg = 1; s++; }
+  if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    s += 2;
+    if (!*s) return -1;
+    for (; *s; s++) {
+      int d;
+      if (*s >= '0' && *s <= '9') d = *s - '0';
+      else if (*s >= 'a' && *s <= 'f') d = *s - 'a' + 10;
+      else if (*s >= 'A' && *s <= 'F') d = *s - 'A' + 10;
+      else return -1;
+      if (x >> 60) return -1;
+      x = x << 4 | (uint64_t)d;
+    }
+  } else {
+    if (!*s) return -1;
+    for (; *s; s++) {
+      if (*s < '0' || *s > '9') return -1;
+      uint64_t d = (uint64_t)(*s - '0');
+      if (x > (UINT64_MAX - d) / 10) return -1;
+      x = x * 10 + d;
+    }
+  }
+  *v = neg ? (uint64_t)0 - x : x;
+  return 0;
+}
+
+/* Plain decimal without sign, for program ids and call indexes. */
+static int parse_dec(const char *s, uint64_t *v) {
+  if (*s < '0' || *s > '9') return -1;
+  if (s[0] == '0' && s[1] == 'x') return -1;
+  return parse_int(s, v);
+}
+
+static int split(char *line, char **tok, int max) {
+  int n = 0;
+  char *p = line;
+  for (;;) {
+    while (*p == ' ' || *p == '\t') p++;
+    if (!*p) return n;
+    if (n == max) return max + 1;
+    tok[n++] = p;
+    while (*p && *p != ' ' && *p != '\t') p++;
+    if (*p) *p++ = 0;
+  }
+}
+
+static int find_op(const char *name) {
+  for (int i = 0; i < OP_COUNT; i++)
+    if (!strcmp(ops[i].name, name)) return i;
+  return -1;
+}
+
+static int find_field(const char *name) {
+  for (int i = 0; i < F_COUNT; i++)
+    if (!strcmp(field_names[i], name)) return i;
+  return F_NONE;
+}
+
+/* Parse one call line into c; k is its index. Returns NULL or an error message. */
+static const char *parse_call(char **tok, int ntok, uint32_t k, struct call *c, char *msg,
+                              size_t msgsz) {
+  int op = find_op(tok[0]);
+  if (op < 0) return "unknown op";
+  if (ntok - 1 != ops[op].nargs) {
+    snprintf(msg, msgsz, "%s takes %d args, got %d", ops[op].name, ops[op].nargs, ntok - 1);
+    return msg;
+  }
+  c->op = op;
+  for (int j = 0; j < ops[op].nargs; j++) {
+    const char *t = tok[j + 1];
+    struct arg *a = &c->a[j];
+    memset(a, 0, sizeof *a);
+    if (t[0] == 'r') {
+      const char *dot = strchr(t, '.');
+      char num[24];
+      uint64_t rk;
+      if (!dot || dot - t - 1 <= 0 || (size_t)(dot - t - 1) >= sizeof num) return "bad reference";
+      memcpy(num, t + 1, (size_t)(dot - t - 1));
+      num[dot - t - 1] = 0;
+      if (parse_dec(num, &rk)) return "bad reference";
+      if (rk >= k) return "reference to a later call";
+      int f = find_field(dot + 1);
+      if (f == F_NONE) return "unknown field";
+      a->ref = 1;
+      a->ref_k = (uint32_t)rk;
+      a->ref_field = f;
+    } else if (parse_int(t, &a->v)) {
+      return "bad integer";
+    }
+  }
+  return NULL;
+}
+
+/* Value of a reference: the call's output if it succeeded, else the field's invalid value
+ * (-1 for fd/dmabuf, 0 otherwise). A field the producer does not have reads as 0 (as
+ * ir/resolve.ts does). */
+static uint64_t resolve(const struct arg *a) {
+  if (!a->ref) return a->v;
+  const struct result *r = &results[a->ref_k];
+  const struct opdesc *d = &ops[calls[a->ref_k].op];
+  for (int i = 0; i < d->nouts; i++) {
+    if (d->outs[i] != a->ref_field) continue;
+    if (r->kind == RES_OK) return r->out[i];
+    return a->ref_field == F_FD || a->ref_field == F_DMABUF ? UINT64_MAX : 0;
+  }
+  return 0;
+}
+
+/* ---- program lifecycle ---- */
+
+enum { S_IDLE, S_PROG, S_SKIP };
+static int state = S_IDLE;
+static uint64_t prog_id;
+static int prog_bad;
+static uint64_t bad_k;
+static char bad_msg[256];
+static int taint_on;
+static uint64_t taint_last;
+
+static uint64_t read_taint(void) {
+  char b[32];
+  ssize_t n = pread(FD_TAINT, b, sizeof b - 1, 0);
+  if (n <= 0) return 0;
+  b[n] = 0;
+  return strtoull(b, NULL, 10);
+}
+
+static void close_program_fds(void) {
+  /* close_range is one syscall instead of ~900; fall back for old kernels */
+  if (syscall(SYS_close_range, 3, RESERVED_FD - 1, 0) == 0) return;
+  for (int fd = 3; fd < RESERVED_FD; fd++) close(fd);
+}
+
+static void finish_program(void) {
+  for (size_t i = 0; i < nmaps; i++)
+    if (maps[i].live) munmap(maps[i].addr, maps[i].len);
+  nmaps = 0;
+  close_program_fds();
+  if (taint_on) {
+    uint64_t t = read_taint();
+    if (t != taint_last) {
+      out_printf("taint %" PRIu64 " %" PRIu64 "\n", prog_id, t);
+      taint_last = t;
+    }
+  }
+  out_printf("done %" PRIu64 "\n", prog_id);
+  out_flush();
+}
+
+static void report_result(uint64_t k, const struct call *c, const struct result *r) {
+  if (r->kind == RES_ERR) {
+    out_printf("res %" PRIu64 " %" PRIu64 " err %d\n", prog_id, k, r->code);
+    return;
+  }
+  if (r->kind == RES_SIG) {
+    out_printf("res %" PRIu64 " %" PRIu64 " sig %s\n", prog_id, k,
+               r->code == SIGBUS ? "SIGBUS" : "SIGSEGV");
+    return;
+  }
+  char line[512];
+  int n = snprintf(line, sizeof line, "res %" PRIu64 " %" PRIu64 " ok", prog_id, k);
+  const struct opdesc *d = &ops[c->op];
+  for (int i = 0; i < d->nouts; i++) {
+    int f = d->outs[i];
+    if (f == F_FD || f == F_DMABUF)
+      n += snprintf(line + n, sizeof line - (size_t)n, " %s=%" PRId64, field_names[f],
+                    (int64_t)r->out[i]);
+    else
+      n += snprintf(line + n, sizeof line - (size_t)n, " %s=%" PRIu64, field_names[f], r->out[i]);
+  }
+  out_printf("%s\n", line);
+}
+
+static void run_program(void) {
+  for (size_t k = 0; k < ncalls; k++) {
+    uint64_t a[MAX_ARGS] = {0};
+    for (int j = 0; j < ops[calls[k].op].nargs; j++) a[j] = resolve(&calls[k].a[j]);
+    run_call(calls[k].op, a, &results[k]);
+    report_result(k, &calls[k], &results[k]);
+  }
+}
+
+static void begin_program(uint64_t id) {
+  state = S_PROG;
+  prog_id = id;
+  prog_bad = 0;
+  ncalls = 0;
+}
+
+static void mark_bad(uint64_t k, const char *msg) {
+  if (prog_bad) return;
+  prog_bad = 1;
+  bad_k = k;
+  snprintf(bad_msg, sizeof bad_msg, "%s", msg);
+}
+
+/* A program ends: run it (or report why not), clean up, report done. */
+static void end_program(void) {
+  if (prog_bad) out_printf("bad %" PRIu64 " %" PRIu64 " %s\n", prog_id, bad_k, bad_msg);
+  else run_program();
+  finish_program();
+  state = S_IDLE;
+}
+
+static void bad_outside(const char *msg) {
+  out_printf("bad - - %s\n", msg);
+  out_flush();
+}
+
+static void set_dev(char **tok, int ntok) {
+  uint64_t i;
+  if (ntok != 4 || parse_dec(tok[1], &i) || i >= MAX_DEVS) {
+    if (state == S_PROG) mark_bad(ncalls, "bad dev line");
+    else bad_outside("bad dev line");
+    return;
+  }
+  for (int n = 0; n < 2; n++) {
+    free(dev_path[i][n]);
+    dev_path[i][n] = strcmp(tok[2 + n], "-") ? strdup(tok[2 + n]) : NULL;
+  }
+}
+
+/* Handle one input line. Returns 1 on quit. */
+static int handle_line(char *line, int too_long) {
+  char *tok[MAX_ARGS + 2];
+  char msg[128];
+  if (too_long) {
+    if (state == S_PROG) mark_bad(ncalls, "line too long");
+    else if (state == S_IDLE) bad_outside("line too long");
+    return 0;
+  }
+  size_t len = strlen(line);
+  if (len && line[len - 1] == '\r') line[len - 1] = 0;
+  int ntok = split(line, tok, MAX_ARGS + 1);
+  if (ntok == 0) return 0;
+  const char *w = tok[0];
+
+  if (!strcmp(w, "dev")) {
+    set_dev(tok, ntok);
+    return 0;
+  }
+  if (!strcmp(w, "quit")) {
+    if (state == S_PROG) {
+      mark_bad(ncalls, "quit before end");
+      end_program();
+    }
+    return 1;
+  }
+  if (!strcmp(w, "prog")) {
+    uint64_t id;
+    if (state == S_PROG) {
+      mark_bad(ncalls, "prog before end");
+      end_program();
+    }
+    if (ntok != 2 || parse_dec(tok[1], &id)) {
+      bad_outside("bad prog line");
+      state = S_SKIP; /* drop its calls up to the next end */
+      return 0;
+    }
+    begin_program(id);
+    return 0;
+  }
+  if (!strcmp(w, "end")) {
+    if (state == S_PROG) end_program();
+    else if (state == S_SKIP) state = S_IDLE;
+    else bad_outside("end outside a program");
+    return 0;
+  }
+  if (state == S_SKIP) return 0;
+  if (state == S_IDLE) {
+    bad_outside("call outside a program");
+    return 0;
+  }
+  /* a call line inside a program */
+  if (ncalls == MAX_CALLS) {
+    mark_bad(ncalls, "too many calls");
+    return 0;
+  }
+  if (ncalls == cap_calls) {
+    cap_calls = cap_calls ? cap_calls * 2 : 64;
+    calls = realloc(calls, cap_calls * sizeof *calls);
+    results = realloc(results, cap_calls * sizeof *results);
+    if (!calls || !results) abort();
+  }
+  if (!prog_bad) {
+    const char *err = ntok > MAX_ARGS + 1 ? "too many args"
+                                          : parse_call(tok, ntok, (uint32_t)ncalls, &calls[ncalls],
+                                                       msg, sizeof msg);
+    if (err) mark_bad(ncalls, err);
+  }
+  ncalls++;
+  return 0;
+}
+
+/* ---- start-up ---- */
+
+static void die(const char *what) {
+  fprintf(stderr, "gemcheck-exec: %s: %s\n", what, strerror(errno));
+  exit(2);
+}
+
+static void move_fd(int from, int to) {
+  if (from == to) return;
+  if (dup2(from, to) < 0) die("dup2");
+  if (from > 2) close(from);
+}
+
+/* Drop CAP_SYS_ADMIN so DRM treats us like an unprivileged client: only the first
+ * primary opener (the master) is authenticated. */
+static void drop_sys_admin(void) {
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct d[2];
+  if (syscall(SYS_capget, &hdr, d)) die("capget");
+  uint32_t bit = 1u << CAP_SYS_ADMIN;
+  d[0].effective &= ~bit;
+  d[0].permitted &= ~bit;
+  d[0].inheritable &= ~bit;
+  if (syscall(SYS_capset, &hdr, d)) die("capset");
+  prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0); /* fails without CAP_SETPCAP: harmless */
+  if (syscall(SYS_capget, &hdr, d)) die("capget");
+  if (d[0].effective & bit) {
+    fprintf(stderr, "gemcheck-exec: CAP_SYS_ADMIN still effective\n");
+    exit(2);
+  }
+}
+
+static void print_vectors(void) {
+  static const uint32_t seeds[] = {0, 1, 0xDEADBEEF, 0xFFFFFFFF};
+  static const uint64_t lens[] = {0, 1, 16, 4096, 10000};
+  printf("| seed | len | first bytes | digest |\n|---|---|---|---|\n");
+  for (size_t s = 0; s < sizeof seeds / sizeof *seeds; s++)
+    for (size_t l = 0; l < sizeof lens / sizeof *lens; l++) {
+      uint32_t h = FNV_BASIS;
+      char first[32] = "";
+      for (uint64_t i = 0; i < lens[l]; i++) {
+        uint8_t b = pattern_byte(seeds[s], i);
+        h = (h ^ b) * FNV_PRIME;
+        if (i < 4) snprintf(first + strlen(first), sizeof first - strlen(first), "%02x", b);
+      }
+      printf("| 0x%08X | %" PRIu64 " | %s | %" PRIu32 " (0x%08X) |\n", seeds[s], lens[l],
+             lens[l] ? first : "-", h, h);
+    }
+}
+
+int main(int argc, char **argv) {
+  const char *in_path = NULL, *out_path = NULL, *io_path = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--vectors")) {
+      print_vectors();
+      return 0;
+    } else if (!strcmp(argv[i], "--taint")) {
+      taint_on = 1;
+    } else if (i + 1 < argc && !strcmp(argv[i], "--in")) {
+      in_path = argv[++i];
+    } else if (i + 1 < argc && !strcmp(argv[i], "--out")) {
+      out_path = argv[++i];
+    } else if (i + 1 < argc && !strcmp(argv[i], "--io")) {
+      io_path = argv[++i];
+    } else {
+      fprintf(stderr, "usage: %s [--io PATH | --in PATH --out PATH] [--taint] | --vectors\n",
+              argv[0]);
+      return 2;
+    }
+  }
+  page_size = (size_t)sysconf(_SC_PAGESIZE);
+  signal(SIGPIPE, SIG_IGN);
+
+  /* fds 0-2 must be open so a program's first fd is 3 */
+  for (int fd = 0; fd < 3; fd++)
+    if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0) die("/dev/null");
+
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl)) die("getrlimit");
+  if (rl.rlim_cur < RESERVED_FD + 8) {
+    rl.rlim_cur = rl.rlim_max < 1024 ? rl.rlim_max : 1024;
+    if (setrlimit(RLIMIT_NOFILE, &rl)) die("setrlimit");
+  }
+
+  int in_fd = 0, out_fd = 1;
+  if (io_path) {
+    in_fd = open(io_path, O_RDWR | O_NOCTTY);
+    if (in_fd < 0) die(io_path);
+    out_fd = dup(in_fd);
+  } else {
+    if (in_path && (in_fd = open(in_path, O_RDONLY | O_NOCTTY)) < 0) die(in_path);
+    if (out_path && (out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0)
+      die(out_path);
+  }
+  move_fd(in_fd, FD_IN); /* stdin/stdout themselves stay open: fds 0-2 are never reused */
+  move_fd(out_fd, FD_OUT);
+  /* a serial line must be raw: no echo, no CR/NL mangling */
+  struct termios tio;
+  if (tcgetattr(FD_IN, &tio) == 0) {
+    cfmakeraw(&tio);
+    tcsetattr(FD_IN, TCSANOW, &tio);
+  }
+  if (taint_on) {
+    int t = open("/proc/sys/kernel/tainted", O_RDONLY);
+    if (t < 0) die("/proc/sys/kernel/tainted");
+    move_fd(t, FD_TAINT);
+    taint_last = read_taint();
+  }
+  for (int fd = 0; fd < 3; fd++) fcntl(fd, F_SETFD, 0);
+  close_program_fds(); /* whatever we inherited */
+  /* programs allocate below our reserved fds: EMFILE instead of colliding with them */
+  rl.rlim_cur = RESERVED_FD;
+  if (setrlimit(RLIMIT_NOFILE, &rl)) die("setrlimit");
+
+  drop_sys_admin();
+
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_fault;
+  sa.sa_flags = SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGSEGV, &sa, NULL);
+  sigaction(SIGBUS, &sa, NULL);
+
+  out_printf("ready\n");
+  out_flush();
+
+  static char buf[MAX_LINE * 4];
+  static char line[MAX_LINE + 1];
+  size_t llen = 0;
+  int too_long = 0;
+  for (;;) {
+    ssize_t n = read(FD_IN, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break; /* EOF: as quit */
+    for (ssize_t i = 0; i < n; i++) {
+      char ch = buf[i];
+      if (ch == '\n') {
+        line[llen] = 0;
+        int quit = handle_line(line, too_long);
+        llen = 0;
+        too_long = 0;
+        if (quit) goto out;
+      } else if (llen < MAX_LINE) {
+        line[llen++] = ch ? ch : ' '; /* a NUL would cut the line short: make it a separator */
+      } else {
+        too_long = 1;
+      }
+    }
+    out_flush();
+  }
+out:
+  if (state == S_PROG) {
+    mark_bad(ncalls, "input ended before end");
+    end_program();
+  }
+  out_flush();
+  return 0;
+}

@@ -1,0 +1,512 @@
+// Host tests of the C executor (executor/PROTOCOL.md): parsing, reference resolution, the
+// pattern/digest vectors, the mapping harness rules and result encoding. A plain tmp file
+// stands in for the DRM device, so open/mmap/read/write work and every ioctl says ENOTTY.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseExecLine, ResultCollector, type RawCallResult, type RawProgramResult } from '../kernel/wire.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const EINVAL = 22;
+const EBADF = 9;
+const ENOENT = 2;
+const ENOMEM = 12;
+const ENOTTY = 25;
+const EMFILE = 24;
+const PAGE = 4096;
+
+/** Shared test vectors: digest of `len` pattern bytes of `seed` (PROTOCOL.md table). */
+export const DIGEST_VECTORS: readonly { seed: number; len: number; digest: number }[] = [
+  { seed: 0, len: 0, digest: 2166136261 },
+  { seed: 0, len: 1, digest: 84696351 },
+  { seed: 0, len: 16, digest: 1479395976 },
+  { seed: 0, len: 4096, digest: 264016956 },
+  { seed: 0, len: 10000, digest: 689872217 },
+  { seed: 1, len: 1, digest: 2987121270 },
+  { seed: 1, len: 16, digest: 3939332522 },
+  { seed: 1, len: 4096, digest: 1116751412 },
+  { seed: 1, len: 10000, digest: 1074491040 },
+  { seed: 0xdeadbeef, len: 1, digest: 2886455556 },
+  { seed: 0xdeadbeef, len: 16, digest: 3332980949 },
+  { seed: 0xdeadbeef, len: 4096, digest: 3520900772 },
+  { seed: 0xdeadbeef, len: 10000, digest: 867116537 },
+  { seed: 0xffffffff, len: 1, digest: 1007465396 },
+  { seed: 0xffffffff, len: 16, digest: 826613214 },
+  { seed: 0xffffffff, len: 4096, digest: 1014299904 },
+  { seed: 0xffffffff, len: 10000, digest: 4209105730 },
+];
+
+let dir = '';
+let exe = '';
+let dev = ''; // 4 pages, the "device" for mmap (see devLines)
+let short = ''; // 1 page, for SIGBUS beyond end of file
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gemcheck-exec-'));
+  exe = path.join(dir, 'gemcheck-exec');
+  const cc = spawnSync('gcc', ['-O2', '-static', '-Wall', '-Wextra', '-Werror', '-o', exe, path.join(here, 'gemcheck-exec.c')], {
+    encoding: 'utf8',
+  });
+  if (cc.error || cc.status !== 0) {
+    throw new Error(`gcc -static failed (needs gcc and libc6-dev): ${cc.error?.message ?? cc.stderr}`);
+  }
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** Run the executor on `input` lines; returns raw output lines. */
+function exec(input: readonly string[], args: readonly string[] = []): string[] {
+  const r = spawnSync(exe, args, { input: input.map((l) => l + '\n').join(''), encoding: 'utf8', timeout: 20_000 });
+  if (r.error) throw r.error;
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout.split('\n').filter((l) => l !== '');
+}
+
+let fresh = 0;
+/** Device table over new zeroed files, so no test sees another's writes. */
+function devLines(): string[] {
+  fresh++;
+  dev = path.join(dir, `dev${fresh}`);
+  fs.writeFileSync(dev, Buffer.alloc(4 * PAGE));
+  short = path.join(dir, `short${fresh}`);
+  fs.writeFileSync(short, Buffer.alloc(PAGE));
+  return [`dev 0 ${dev} -`, `dev 1 ${short} ${dev}`];
+}
+
+/** Run programs and group the output per program (through kernel/wire.ts). */
+function run(...programs: (readonly string[])[]): RawProgramResult[] {
+  const input = [...devLines()];
+  programs.forEach((p, i) => input.push(`prog ${i + 1}`, ...p, 'end'));
+  input.push('quit');
+  const c = new ResultCollector();
+  for (const l of exec(input)) c.push(parseExecLine(l));
+  expect(c.ready).toBe(true);
+  expect(c.stray).toEqual([]);
+  expect(c.complete.map((p) => p.id)).toEqual(programs.map((_, i) => i + 1));
+  return c.complete;
+}
+
+/** Results of a single program. */
+function run1(lines: readonly string[]): RawCallResult[] {
+  const [p] = run(lines);
+  expect(p?.bad).toBeUndefined();
+  return p?.results ?? [];
+}
+
+const ok = (k: number, fields: Record<string, bigint> = {}): RawCallResult => ({ k, kind: 'ok', fields });
+const err = (k: number, errno: number): RawCallResult => ({ k, kind: 'err', errno });
+const sig = (k: number, signal: 'SIGSEGV' | 'SIGBUS'): RawCallResult => ({ k, kind: 'sig', signal });
+
+/** Reference implementation of the pattern and digest, to check the vector table itself. */
+function referenceDigest(seed: number, len: number): number {
+  const fmix = (x: number) => {
+    x ^= x >>> 16;
+    x = Math.imul(x, 0x85ebca6b);
+    x ^= x >>> 13;
+    x = Math.imul(x, 0xc2b2ae35);
+    x ^= x >>> 16;
+    return x >>> 0;
+  };
+  let h = 0x811c9dc5;
+  for (let i = 0; i < len; i++) h = Math.imul(h ^ (fmix((seed ^ Math.imul(i, 0x9e3779b1)) >>> 0) & 0xff), 0x01000193) >>> 0;
+  return h;
+}
+
+describe('digest vectors', () => {
+  it('match an independent implementation of PROTOCOL.md', () => {
+    for (const v of DIGEST_VECTORS) expect(referenceDigest(v.seed, v.len), `${v.seed}/${v.len}`).toBe(v.digest);
+  });
+});
+
+describe('executor: start-up and framing', () => {
+  it('says ready, runs programs, and reports done after each', () => {
+    const out = exec([...devLines(), 'prog 7', 'open 0 0', 'end', 'prog 8', 'end', 'quit']);
+    expect(out).toEqual(['ready', 'res 7 0 ok fd=3', 'done 7', 'done 8']);
+  });
+
+  it('treats end of input as quit', () => {
+    expect(exec([])).toEqual(['ready']);
+    // an unterminated program is refused, not run
+    expect(exec(['prog 1', 'open 0 0'])).toEqual(['ready', 'bad 1 1 input ended before end', 'done 1']);
+  });
+
+  it('reads input from a file with --in and writes output with --out', () => {
+    devLines();
+    const inFile = path.join(dir, 'in.txt');
+    const outFile = path.join(dir, 'out.txt');
+    fs.writeFileSync(inFile, `dev 0 ${dev} -\nprog 1\nopen 0 0\nend\n`);
+    const r = spawnSync(exe, ['--in', inFile, '--out', outFile], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(fs.readFileSync(outFile, 'utf8')).toBe('ready\nres 1 0 ok fd=3\ndone 1\n');
+  });
+
+  it('prints the digest vectors with --vectors', () => {
+    const out = exec([], ['--vectors']).join('\n');
+    for (const v of DIGEST_VECTORS) {
+      const seed = `0x${v.seed.toString(16).toUpperCase().padStart(8, '0')}`;
+      expect(out).toContain(`| ${seed} | ${v.len} |`);
+      expect(out).toMatch(new RegExp(`\\| ${seed} \\| ${v.len} \\| [0-9a-f-]+ \\| ${v.digest} `));
+    }
+  });
+});
+
+describe('executor: malformed input', () => {
+  const badCases: [string, string[], string][] = [
+    ['unknown op', ['open 0 0', 'frobnicate 1'], 'bad 1 1 unknown op'],
+    ['too few args', ['open 0'], 'bad 1 0 open takes 2 args, got 1'],
+    ['too many args', ['close 3 4'], 'bad 1 0 close takes 1 args, got 2'],
+    ['way too many args', ['close 1 2 3 4 5 6 7 8'], 'bad 1 0 too many args'],
+    ['empty hex', ['close 0x'], 'bad 1 0 bad integer'],
+    ['junk in decimal', ['close 12a'], 'bad 1 0 bad integer'],
+    ['65-bit decimal', ['close 18446744073709551616'], 'bad 1 0 bad integer'],
+    ['65-bit hex', ['close 0x10000000000000000'], 'bad 1 0 bad integer'],
+    ['lone minus', ['close -'], 'bad 1 0 bad integer'],
+    ['forward reference', ['open 0 0', 'close r1.fd'], 'bad 1 1 reference to a later call'],
+    ['self reference', ['close r0.fd'], 'bad 1 0 reference to a later call'],
+    ['unknown field', ['open 0 0', 'close r0.bogus'], 'bad 1 1 unknown field'],
+    ['reference without field', ['open 0 0', 'close r0'], 'bad 1 1 bad reference'],
+    ['reference without index', ['open 0 0', 'close r.fd'], 'bad 1 1 bad reference'],
+    ['hex reference index', ['open 0 0', 'close r0x0.fd'], 'bad 1 1 bad reference'],
+    ['bad dev line inside a program', ['dev 99 /x -'], 'bad 1 0 bad dev line'],
+  ];
+  for (const [what, lines, expected] of badCases) {
+    it(`refuses a program with ${what}, runs nothing and still says done`, () => {
+      const out = exec([...devLines(), 'prog 1', ...lines, 'end', 'prog 2', 'open 0 0', 'end']);
+      expect(out).toEqual(['ready', expected, 'done 1', 'res 2 0 ok fd=3', 'done 2']);
+    });
+  }
+
+  it('reports only the first bad line of a program', () => {
+    const out = exec(['prog 1', 'nope', 'nope2', 'end']);
+    expect(out).toEqual(['ready', 'bad 1 0 unknown op', 'done 1']);
+  });
+
+  it('reports lines outside programs with - - and keeps going', () => {
+    const out = exec([...devLines(), 'open 0 0', 'end', 'prog x', 'open 0 0', 'end', 'dev 16 /a -', 'prog 3', 'open 0 0', 'end']);
+    expect(out).toEqual([
+      'ready',
+      'bad - - call outside a program',
+      'bad - - end outside a program',
+      'bad - - bad prog line',
+      'bad - - bad dev line',
+      'res 3 0 ok fd=3',
+      'done 3',
+    ]);
+  });
+
+  it('closes a program that lacks end when the next prog or quit arrives', () => {
+    const out = exec([...devLines(), 'prog 1', 'open 0 0', 'prog 2', 'open 0 0', 'end', 'prog 3', 'quit']);
+    expect(out).toEqual(['ready', 'bad 1 1 prog before end', 'done 1', 'res 2 0 ok fd=3', 'done 2', 'bad 3 0 quit before end', 'done 3']);
+  });
+
+  it('refuses over-long lines and survives NUL bytes and CRLF', () => {
+    const long = 'close ' + '1'.repeat(5000);
+    const out = exec([...devLines(), 'prog 1', long, 'end', 'prog 2', 'open 0 0\r', 'end\r', 'prog 3', 'close 3\0 4', 'end']);
+    expect(out).toEqual(['ready', 'bad 1 0 line too long', 'done 1', 'res 2 0 ok fd=3', 'done 2', 'bad 3 0 close takes 1 args, got 2', 'done 3']);
+  });
+
+  it('ignores blank lines and extra spaces', () => {
+    const out = exec([...devLines(), '', 'prog 1', '  open   0\t0  ', '', 'end']);
+    expect(out).toEqual(['ready', 'res 1 0 ok fd=3', 'done 1']);
+  });
+});
+
+describe('executor: integers and reference resolution', () => {
+  it('narrows arguments like a C assignment and wraps negatives', () => {
+    const r = run1([
+      'open 0 0',
+      'mmap r0.fd 0 4096 0x100000003 1', // prot is an int: 0x100000003 -> 3
+      'write r1.map 0 16 0x100000001', // seed is u32: -> 1
+      'read r1.map 0 16',
+      'write r1.map 0 16 -1', // -> 0xffffffff
+      'read r1.map 0 16',
+      'mmap r0.fd 0 4096 -1 1', // prot -1 has bits outside 7
+      'mmap r0.fd 0 4096 3 0xFFFFFFFFFFFFFFFF',
+    ]);
+    expect(r).toEqual([
+      ok(0, { fd: 3n }),
+      ok(1, { map: 1n }),
+      ok(2),
+      ok(3, { digest: 3939332522n }),
+      ok(4),
+      ok(5, { digest: 826613214n }),
+      err(6, EINVAL),
+      err(7, EINVAL),
+    ]);
+  });
+
+  it('resolves references to outputs, and failed producers to the invalid value', () => {
+    const r = run1([
+      'open 0 0', // 0: fd 3
+      'open 9 0', // 1: ENOENT (no such dev)
+      'dup r0.fd', // 2: fd 4
+      'mmap r0.fd r1.fd 4096 3 1', // 3: r1 failed: fd -> -1, as an offset: EINVAL
+      'mmap r0.fd r1.handle 4096 3 1', // 4: open has no handle: 0 -> ok
+      'mmap r0.fd r0.handle 4096 3 1', // 5: same, producer succeeded
+      'read r3.map 0 1', // 6: failed mmap: map 0 -> no mapping
+      'read r5.map 0 0', // 7: map 2
+      'close r2.fd', // 8
+      'close r2.fd', // 9: already closed
+      'close r1.fd', // 10: -1
+    ]);
+    expect(r).toEqual([
+      ok(0, { fd: 3n }),
+      err(1, ENOENT),
+      ok(2, { fd: 4n }),
+      err(3, EINVAL),
+      ok(4, { map: 1n }),
+      ok(5, { map: 2n }),
+      sig(6, 'SIGSEGV'),
+      ok(7, { digest: 2166136261n }),
+      ok(8),
+      err(9, EBADF),
+      err(10, EBADF),
+    ]);
+  });
+
+  it('resolves an output of a call that printed sig to the invalid value', () => {
+    const r = run1(['open 0 0', 'read 7 0 1', 'mmap r0.fd r1.digest 4096 3 1']);
+    expect(r).toEqual([ok(0, { fd: 3n }), sig(1, 'SIGSEGV'), ok(2, { map: 1n })]);
+  });
+});
+
+describe('executor: devices and fds', () => {
+  it('opens the device table paths; a missing path or node is ENOENT', () => {
+    const r = run1(['open 0 0', 'open 0 1', 'open 1 1', 'open 1 0', 'open 1 2', 'open 16 0', 'open -1 0']);
+    expect(r).toEqual([ok(0, { fd: 3n }), err(1, ENOENT), ok(2, { fd: 4n }), ok(3, { fd: 5n }), err(4, ENOENT), err(5, ENOENT), err(6, ENOENT)]);
+  });
+
+  it('follows dev lines sent between programs', () => {
+    const table = devLines();
+    const out = exec([...table, 'dev 0 - -', 'prog 1', 'open 0 0', 'end', `dev 0 ${dev} -`, 'prog 2', 'open 0 0', 'end']);
+    expect(out).toEqual(['ready', 'res 1 0 err 2', 'done 1', 'res 2 0 ok fd=3', 'done 2']);
+  });
+
+  it('reports ENOENT-style errors from the kernel for paths that do not exist', () => {
+    const out = exec(['dev 0 /nonexistent/card0 -', 'prog 1', 'open 0 0', 'end']);
+    expect(out).toEqual(['ready', 'res 1 0 err 2', 'done 1']);
+  });
+
+  it('keeps fds 0-2 and >= 900 (the executor own) out of reach: EBADF', () => {
+    const r = run1(['close 0', 'close 1', 'close 2', 'dup 900', 'close 901', 'close 902', 'open 0 0', 'gem_close 2 1', 'prime_fd_to_handle r6.fd 1', 'mmap 0 0 4096 3 1', 'close 899']);
+    expect(r).toEqual([
+      err(0, EBADF),
+      err(1, EBADF),
+      err(2, EBADF),
+      err(3, EBADF),
+      err(4, EBADF),
+      err(5, EBADF),
+      ok(6, { fd: 3n }),
+      err(7, EBADF),
+      err(8, EBADF),
+      err(9, EBADF),
+      err(10, EBADF),
+    ]);
+  });
+
+  it('passes DRM ioctls to the kernel (a regular file says ENOTTY)', () => {
+    const r = run1([
+      'open 0 0',
+      'gem_close r0.fd 1',
+      'gem_flink r0.fd 1',
+      'gem_open r0.fd 1',
+      'prime_handle_to_fd r0.fd 1 2',
+      'prime_fd_to_handle r0.fd r0.fd',
+      'create_dumb r0.fd 64 64 32 0',
+      'map_dumb r0.fd 1',
+      'destroy_dumb r0.fd 1',
+      'get_magic r0.fd',
+      'auth_magic r0.fd 1',
+      'fence_attach r0.fd 1 0',
+      'fence_signal r0.fd 1 0',
+      'ro_create r0.fd 4096',
+    ]);
+    expect(r[0]).toEqual(ok(0, { fd: 3n }));
+    for (let k = 1; k < r.length; k++) expect(r[k]).toEqual(err(k, ENOTTY));
+  });
+
+  it('starts every program at fd 3 and map 1, whatever the last one left open', () => {
+    const leak = ['open 0 0', 'open 0 0', 'dup r0.fd', 'mmap r0.fd 0 4096 3 1', 'mmap r0.fd 0 4096 3 1'];
+    const [a, b] = run(leak, leak);
+    expect(a?.results).toEqual(b?.results);
+    expect(b?.results).toEqual([ok(0, { fd: 3n }), ok(1, { fd: 4n }), ok(2, { fd: 5n }), ok(3, { map: 1n }), ok(4, { map: 2n })]);
+  });
+
+  it('hands out fds below 900 only: EMFILE at the 898th', () => {
+    const lines = Array.from({ length: 898 }, () => 'open 0 0');
+    const r = run1(lines);
+    expect(r[896]).toEqual(ok(896, { fd: 899n }));
+    expect(r[897]).toEqual(err(897, EMFILE));
+    // and the next program starts clean
+    const [, next] = run(lines.slice(0, 1), ['open 0 0']);
+    expect(next?.results).toEqual([ok(0, { fd: 3n })]);
+  });
+});
+
+describe('executor: mapping harness rules', () => {
+  it('numbers successful mmaps 1, 2, 3 and never reuses ids', () => {
+    const r = run1([
+      'open 0 0',
+      'mmap r0.fd 0 4096 3 1', // 1
+      'mmap r0.fd 0 4096 3 0', // kernel: neither shared nor private
+      'mmap r0.fd 0 4096 8 1', // harness: prot bit 3
+      'mmap r0.fd 0 4096 3 0x10', // harness: MAP_FIXED
+      'mmap r0.fd 0 4096 3 0x21', // harness: MAP_ANONYMOUS|MAP_SHARED
+      'mmap r0.fd 0 0 3 1', // kernel: length 0
+      'mmap r0.fd 0 4096 3 2', // 2 (private)
+      'munmap r1.map',
+      'mmap r0.fd 4096 4096 3 3', // 3 (shared_validate)
+    ]);
+    expect(r).toEqual([
+      ok(0, { fd: 3n }),
+      ok(1, { map: 1n }),
+      err(2, EINVAL),
+      err(3, EINVAL),
+      err(4, EINVAL),
+      err(5, EINVAL),
+      err(6, EINVAL),
+      ok(7, { map: 2n }),
+      ok(8),
+      ok(9, { map: 3n }),
+    ]);
+  });
+
+  it('munmap: a mapping that is not live is EINVAL', () => {
+    const r = run1(['open 0 0', 'mmap r0.fd 0 4096 3 1', 'munmap r1.map', 'munmap r1.map', 'munmap 0', 'munmap 2', 'write r1.map 0 1 1', 'read r1.map 0 0']);
+    expect(r).toEqual([ok(0, { fd: 3n }), ok(1, { map: 1n }), ok(2), err(3, EINVAL), err(4, EINVAL), err(5, EINVAL), sig(6, 'SIGSEGV'), sig(7, 'SIGSEGV')]);
+  });
+
+  it('mprotect: not live is ENOMEM, bad prot is EINVAL, and the new protection holds', () => {
+    const r = run1([
+      'open 0 0',
+      'mmap r0.fd 0 8192 3 1',
+      'write r1.map 0 8192 5',
+      'mprotect 9 1',
+      'mprotect r1.map 9',
+      'mprotect r1.map 1',
+      'write r1.map 0 1 1', // read-only now
+      'read r1.map 0 4096',
+      'mprotect r1.map 0',
+      'read r1.map 0 1',
+      'mprotect r1.map 3',
+      'read r1.map 0 1',
+    ]);
+    const d4096 = run1(['open 0 0', 'mmap r0.fd 0 4096 3 1', 'write r1.map 0 4096 5', 'read r1.map 0 4096'])[3];
+    expect(r).toEqual([
+      ok(0, { fd: 3n }),
+      ok(1, { map: 1n }),
+      ok(2),
+      err(3, ENOMEM),
+      err(4, EINVAL),
+      ok(5),
+      sig(6, 'SIGSEGV'),
+      { ...(d4096 as RawCallResult), k: 7 },
+      ok(8),
+      sig(9, 'SIGSEGV'),
+      ok(10),
+      expect.objectContaining({ k: 11, kind: 'ok' }),
+    ]);
+  });
+
+  for (const v of DIGEST_VECTORS) {
+    it(`write-then-read of seed ${v.seed} len ${v.len} gives digest ${v.digest}`, () => {
+      // offset 100 so the access straddles pages
+      const r = run1(['open 0 0', 'mmap r0.fd 0 16384 3 1', `write r1.map 100 ${v.len} ${v.seed}`, `read r1.map 100 ${v.len}`]);
+      expect(r[3]).toEqual(ok(3, { digest: BigInt(v.digest) }));
+    });
+  }
+
+  it('write stops at the first page beyond the page-rounded length; earlier pages stay written', () => {
+    const r = run1([
+      'open 0 0',
+      'mmap r0.fd 0 4097 3 1', // 2 pages after rounding
+      'write r1.map 4096 8192 1', // page 1 ok, page 2 outside: SIGSEGV
+      'read r1.map 4096 4096', // = pattern(1, 4096)
+      'read r1.map 4097 4095', // crosses nothing: fine
+      'read r1.map 8191 1',
+      'read r1.map 8192 1', // first byte outside the rounded length
+      'read r1.map 18446744073709551615 2', // far outside: no wrap-around
+      'write r1.map 0 0 1',
+      'read r1.map 8192 0', // len 0 is ok anywhere
+    ]);
+    expect(r).toEqual([
+      ok(0, { fd: 3n }),
+      ok(1, { map: 1n }),
+      sig(2, 'SIGSEGV'),
+      ok(3, { digest: 1116751412n }),
+      expect.objectContaining({ k: 4, kind: 'ok' }),
+      expect.objectContaining({ k: 5, kind: 'ok' }),
+      sig(6, 'SIGSEGV'),
+      sig(7, 'SIGSEGV'),
+      ok(8),
+      ok(9, { digest: 2166136261n }),
+    ]);
+  });
+
+  it('catches a real SIGBUS (page beyond the end of the backing file)', () => {
+    const r = run1([
+      'open 1 0', // the one-page file
+      'mmap r0.fd 0 8192 3 1', // mapping larger than the file: allowed
+      'read r1.map 0 4096',
+      'write r1.map 4000 200 3', // first page written, second page faults
+      'read r1.map 4000 96',
+      'read r1.map 4096 1',
+    ]);
+    expect(r).toEqual([
+      ok(0, { fd: 3n }),
+      ok(1, { map: 1n }),
+      expect.objectContaining({ k: 2, kind: 'ok' }),
+      sig(3, 'SIGBUS'),
+      expect.objectContaining({ k: 4, kind: 'ok' }),
+      sig(5, 'SIGBUS'),
+    ]);
+    // the 96 bytes written before the fault are the pattern's first 96 bytes
+    const ref = run1(['open 0 0', 'mmap r0.fd 0 4096 3 1', 'write r1.map 0 96 3', 'read r1.map 0 96']);
+    expect((r[4] as { fields: unknown }).fields).toEqual((ref[3] as { fields: unknown }).fields);
+  });
+
+  it('shares memory between a MAP_SHARED write and a second mapping; MAP_PRIVATE copies', () => {
+    const r = run1([
+      'open 0 0',
+      'mmap r0.fd 0 4096 3 1', // 1 shared
+      'mmap r0.fd 0 4096 3 2', // 2 private, before the write (untouched pages follow the file)
+      'write r1.map 0 64 9',
+      'read r2.map 0 64',
+      'write r2.map 0 64 10', // private copy now
+      'read r1.map 0 64',
+      'dup r0.fd',
+      'mmap r7.fd 0 4096 1 1',
+      'read r8.map 0 64',
+    ]);
+    const d9 = r[6];
+    expect(d9).toEqual(expect.objectContaining({ kind: 'ok' }));
+    expect((r[4] as { fields: unknown }).fields).toEqual((d9 as { fields: unknown }).fields);
+    expect((r[9] as { fields: unknown }).fields).toEqual((d9 as { fields: unknown }).fields);
+  });
+
+  it('unmaps everything at end: memory written by one program is still in the file for the next', () => {
+    const [a, b] = run(
+      ['open 0 0', 'mmap r0.fd 0 4096 3 1', 'write r1.map 0 32 77'],
+      ['open 0 0', 'mmap r0.fd 0 4096 1 1', 'read r1.map 0 32'],
+    );
+    expect(a?.results[2]).toEqual(ok(2));
+    expect(b?.results).toEqual([ok(0, { fd: 3n }), ok(1, { map: 1n }), ok(2, { digest: BigInt(referenceDigest(77, 32)) })]);
+  });
+});
+
+describe('executor: result encoding', () => {
+  it('prints fields in table order, fd/dmabuf signed and the rest unsigned', () => {
+    const out = exec([...devLines(), 'prog 18446744073709551615', 'open 0 0', 'mmap r0.fd 0 4096 3 1', 'read r1.map 0 1', 'read 5 0 1', 'close 77', 'end']);
+    expect(out).toEqual([
+      'ready',
+      'res 18446744073709551615 0 ok fd=3',
+      'res 18446744073709551615 1 ok map=1',
+      'res 18446744073709551615 2 ok digest=84696351',
+      'res 18446744073709551615 3 sig SIGSEGV',
+      'res 18446744073709551615 4 err 9',
+      'done 18446744073709551615',
+    ]);
+  });
+});

@@ -1,0 +1,59 @@
+// Stand-in for qemu-system-x86_64 in kernel/vm.test.ts: takes QEMU's arguments, connects to the
+// program socket like QEMU would, and plays a guest whose executor answers `ok` to every call.
+// Ops that make it misbehave: `hang` (never answers), `warn` (console WARNING + taint line at
+// done), `oops` (console BUG + exits like a panicked guest with -no-reboot).
+import net from 'node:net';
+
+const args = process.argv.slice(2);
+const chardev = args.find((a) => a.startsWith('socket,id=prog,path='));
+if (!chardev) {
+  process.stderr.write('fake-qemu: no program socket\n');
+  process.exit(1);
+}
+const sockPath = chardev.slice('socket,id=prog,path='.length);
+const say = (s) => process.stdout.write(s);
+
+say('[    0.000000] Linux version 6.1.0-fake\n');
+const sock = net.connect(sockPath, () => sock.write('ready\n'));
+let buf = '';
+let prog = null;
+let hung = false;
+sock.setEncoding('latin1');
+sock.on('data', (chunk) => {
+  buf += chunk;
+  const lines = buf.split('\n');
+  buf = lines.pop() ?? '';
+  for (const line of lines) {
+    if (hung) return;
+    const [w, a] = line.split(' ');
+    if (w === 'dev' || w === '') continue;
+    if (w === 'quit') process.exit(0);
+    if (w === 'prog') {
+      prog = { id: a, k: 0, warn: false };
+      continue;
+    }
+    if (w === 'end') {
+      if (prog.warn) sock.write(`taint ${prog.id} 512\n`);
+      sock.write(`done ${prog.id}\n`);
+      prog = null;
+      continue;
+    }
+    const k = prog.k++;
+    if (w === 'hang') {
+      hung = true;
+      return;
+    }
+    if (w === 'oops') {
+      say('BUG: kernel NULL pointer dereference, address: 0000000000000000\n');
+      setTimeout(() => process.exit(0), 50);
+      hung = true;
+      return;
+    }
+    if (w === 'warn') {
+      say('------------[ cut here ]------------\nWARNING: CPU: 0 PID: 1 at fake.c:1\n');
+      prog.warn = true;
+    }
+    sock.write(`res ${prog.id} ${k} ok\n`);
+  }
+});
+sock.on('close', () => process.exit(0));

@@ -1,0 +1,424 @@
+// Boots Debian's 6.1 kernel under QEMU (TCG) and streams gemcheck programs through the
+// executor in the guest (executor/PROTOCOL.md). One boot serves many programs; a hang, an
+// oops (kernel taint) or a dead guest becomes a finding and the VM is rebooted.
+//
+// Channels: the kernel console is ttyS0 on QEMU's stdout; programs go over a virtio-serial
+// port backed by a unix socket (about 4x the throughput of a second 8250 port under TCG).
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { QEMU_BINARY } from './doctor.ts';
+import { kernelPaths, type KernelPaths } from './paths.ts';
+import {
+  devTableLines,
+  LineSplitter,
+  parseExecLine,
+  ResultCollector,
+  type DevEntry,
+  type ExecLine,
+  type RawProgramResult,
+} from './wire.ts';
+
+/** The guest's devices: vgem loads first (card0 + renderD128), then bochs (card1, no render node). */
+export const GUEST_DEVICES: readonly DevEntry[] = [
+  { primary: '/dev/dri/card0', render: '/dev/dri/renderD128' },
+  { primary: '/dev/dri/card1', render: null },
+];
+export const DEV_VGEM = 0;
+export const DEV_BOCHS = 1;
+
+export interface ProgramInput {
+  id: number;
+  /** Call lines in protocol form, without `prog`/`end`. */
+  lines: readonly string[];
+}
+
+export interface KernelFinding {
+  /** hang: no answer within the timeout; oops: the kernel got tainted (WARN/BUG/oops) or
+   *  printed one before dying; died: the guest or the executor stopped with no oops seen. */
+  kind: 'hang' | 'oops' | 'died';
+  programId: number;
+  reason: string;
+  /** Kernel console since the boot that ran the program. */
+  consoleLog: string;
+}
+
+export interface VmProgramResult extends RawProgramResult {
+  finding?: KernelFinding;
+}
+
+export interface RunOutput {
+  /** One entry per input program, in input order. */
+  results: VmProgramResult[];
+  findings: KernelFinding[];
+}
+
+export interface KernelVmOptions {
+  paths?: KernelPaths;
+  memoryMiB?: number;
+  bootTimeoutMs?: number;
+  /** A program that has not finished this long after it became the oldest in flight hangs. */
+  programTimeoutMs?: number;
+  /** Programs sent ahead of the one running; hides the channel round trip. */
+  window?: number;
+  /** Print driver/device diagnostics (dmesg excerpts) to the console at boot. */
+  diag?: boolean;
+  /** Command that stands for qemu-system-x86_64 (tests use a fake: [node, script]). */
+  qemuCommand?: readonly string[];
+  extraAppend?: string;
+  onConsoleLine?: (line: string) => void;
+}
+
+export interface VmStats {
+  boots: number;
+  bootMs: number[];
+  programs: number;
+  findings: number;
+}
+
+/** Lines on the console that mean the kernel hit a bug. */
+export const OOPS_PATTERN =
+  /(Oops|BUG:|WARNING:|Kernel panic|general protection fault|kernel BUG at|UBSAN:|KASAN:|list_(add|del) corruption|refcount_t:|------------\[ cut here \]------------)/;
+
+const CONSOLE_CAP = 1 << 20;
+const FRAMING = /^\s*(prog|end|quit|dev)(\s|$)/;
+
+type GuestEvent =
+  | { t: 'line'; line: ExecLine }
+  | { t: 'closed'; why: string }
+  | { t: 'timeout' };
+
+const liveQemus = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function trackQemu(p: ChildProcess): void {
+  liveQemus.add(p);
+  p.once('close', () => liveQemus.delete(p));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const q of liveQemus) q.kill('SIGKILL');
+    });
+  }
+}
+
+/** One QEMU process: its console, its program channel and an event queue. */
+class Guest {
+  console = '';
+  oopsSeen = false;
+  private events: GuestEvent[] = [];
+  private waiter: ((e: GuestEvent) => void) | null = null;
+  private sock: net.Socket | null = null;
+  private closed = false;
+  private consoleSplit = new LineSplitter();
+  private lastConsoleAt = Date.now();
+  readonly exited: Promise<void>;
+
+  constructor(
+    readonly proc: ChildProcess,
+    private readonly server: net.Server,
+    readonly tmpDir: string,
+    private readonly onConsoleLine?: (line: string) => void,
+  ) {
+    trackQemu(proc);
+    proc.stdout?.setEncoding('latin1');
+    proc.stdout?.on('data', (s: string) => this.onConsole(s));
+    proc.stderr?.setEncoding('latin1');
+    proc.stderr?.on('data', (s: string) => this.onConsole(s.replace(/^/gm, '[qemu] ')));
+    this.exited = new Promise((resolve) => {
+      proc.once('close', (code, signal) => {
+        this.emit({ t: 'closed', why: `qemu exited (${signal ?? `code ${code}`})` });
+        resolve();
+      });
+    });
+    server.on('connection', (s) => {
+      if (this.sock) {
+        s.destroy();
+        return;
+      }
+      this.sock = s;
+      s.setEncoding('latin1');
+      const split = new LineSplitter();
+      s.on('data', (chunk: string) => {
+        for (const l of split.push(chunk)) this.emit({ t: 'line', line: parseExecLine(l) });
+      });
+      s.on('close', () => this.emit({ t: 'closed', why: 'program channel closed' }));
+      s.on('error', () => undefined); // close follows
+    });
+  }
+
+  private onConsole(s: string): void {
+    this.lastConsoleAt = Date.now();
+    this.console += s;
+    if (this.console.length > CONSOLE_CAP) this.console = this.console.slice(-CONSOLE_CAP);
+    for (const l of this.consoleSplit.push(s)) {
+      if (OOPS_PATTERN.test(l)) this.oopsSeen = true;
+      this.onConsoleLine?.(l);
+    }
+  }
+
+  private emit(e: GuestEvent): void {
+    if (e.t === 'closed') {
+      if (this.closed) return;
+      this.closed = true;
+    }
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      w(e);
+    } else {
+      this.events.push(e);
+    }
+  }
+
+  next(timeoutMs: number): Promise<GuestEvent> {
+    const e = this.events.shift();
+    if (e) return Promise.resolve(e);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        resolve({ t: 'timeout' });
+      }, Math.max(0, timeoutMs));
+      this.waiter = (ev) => {
+        clearTimeout(timer);
+        resolve(ev);
+      };
+    });
+  }
+
+  send(text: string): void {
+    this.sock?.write(text);
+  }
+
+  /** Wait until the console has been quiet for quietMs (an oops prints in bursts), at most maxMs. */
+  async settleConsole(quietMs = 300, maxMs = 3000): Promise<void> {
+    const end = Date.now() + maxMs;
+    while (Date.now() < end && Date.now() - this.lastConsoleAt < quietMs) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async kill(): Promise<void> {
+    this.sock?.destroy();
+    this.server.close();
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
+    await this.exited;
+    fs.rmSync(this.tmpDir, { recursive: true, force: true });
+  }
+
+  /** Ask the executor to quit (the guest powers off); kill after graceMs. */
+  async quit(graceMs = 5000): Promise<void> {
+    this.send('quit\n');
+    const t = setTimeout(() => this.proc.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(t);
+    await this.kill();
+  }
+}
+
+interface InFlight {
+  input: ProgramInput;
+}
+
+export class KernelVm {
+  private guest: Guest | null = null;
+  private sentDevTable: string | null = null;
+  private readonly opts: Required<Omit<KernelVmOptions, 'onConsoleLine' | 'extraAppend'>> &
+    Pick<KernelVmOptions, 'onConsoleLine' | 'extraAppend'>;
+  readonly stats: VmStats = { boots: 0, bootMs: [], programs: 0, findings: 0 };
+
+  constructor(options: KernelVmOptions = {}) {
+    this.opts = {
+      paths: options.paths ?? kernelPaths(),
+      memoryMiB: options.memoryMiB ?? 1024,
+      bootTimeoutMs: options.bootTimeoutMs ?? 120_000,
+      programTimeoutMs: options.programTimeoutMs ?? 30_000,
+      window: Math.max(1, options.window ?? 32),
+      diag: options.diag ?? false,
+      qemuCommand: options.qemuCommand ?? [QEMU_BINARY],
+      onConsoleLine: options.onConsoleLine,
+      extraAppend: options.extraAppend,
+    };
+  }
+
+  /** Console of the current boot (empty when no guest is up). */
+  get consoleLog(): string {
+    return this.guest?.console ?? '';
+  }
+
+  get running(): boolean {
+    return this.guest !== null;
+  }
+
+  /** Boot the guest and wait for the executor's `ready`. Resolves to the boot time in ms. */
+  async start(): Promise<number> {
+    if (this.guest) return 0;
+    const t0 = Date.now();
+    const { paths } = this.opts;
+    for (const f of [paths.vmlinuz, paths.initramfs]) {
+      if (!fs.existsSync(f)) throw new Error(`${f} is missing: run npm run kernel:setup`);
+    }
+    const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gemcheck-vm-'));
+    const sockPath = path.join(tmpDir, 'prog.sock');
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(sockPath, () => resolve());
+    });
+    const append = [
+      'console=ttyS0',
+      'quiet',
+      'panic=-1', // with -no-reboot a panic ends QEMU, which we see
+      'gemcheck.chan=virtio',
+      this.opts.diag ? 'gemcheck.diag=1' : '',
+      this.opts.extraAppend ?? '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    const args = [
+      '-accel', 'tcg',
+      '-m', String(this.opts.memoryMiB),
+      '-smp', '1',
+      '-nodefaults',
+      '-no-user-config',
+      '-display', 'none',
+      '-no-reboot',
+      '-kernel', paths.vmlinuz,
+      '-initrd', paths.initramfs,
+      '-append', append,
+      '-chardev', 'stdio,id=con,signal=off',
+      '-serial', 'chardev:con',
+      '-chardev', `socket,id=prog,path=${sockPath}`,
+      '-device', 'virtio-serial-pci,id=vs',
+      '-device', 'virtserialport,bus=vs.0,chardev=prog,name=gemcheck',
+      '-device', 'bochs-display',
+    ];
+    const [cmd, ...pre] = this.opts.qemuCommand;
+    if (!cmd) throw new Error('qemuCommand is empty');
+    const proc = spawn(cmd, [...pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const spawnError = new Promise<Error>((resolve) => proc.once('error', resolve));
+    const guest = new Guest(proc, server, tmpDir, this.opts.onConsoleLine);
+    const deadline = t0 + this.opts.bootTimeoutMs;
+    for (;;) {
+      const ev = await Promise.race([
+        guest.next(deadline - Date.now()),
+        spawnError.then((e): GuestEvent => ({ t: 'closed', why: `cannot start ${cmd}: ${e.message}` })),
+      ]);
+      if (ev.t === 'line' && ev.line.type === 'ready') break;
+      if (ev.t === 'line') continue; // nothing else is expected before ready
+      await guest.kill();
+      const why = ev.t === 'timeout' ? `no ready within ${this.opts.bootTimeoutMs} ms` : ev.why;
+      throw new Error(`kernel VM failed to boot: ${why}\n--- console ---\n${guest.console.slice(-4000)}`);
+    }
+    this.guest = guest;
+    this.sentDevTable = null;
+    const ms = Date.now() - t0;
+    this.stats.boots++;
+    this.stats.bootMs.push(ms);
+    return ms;
+  }
+
+  /**
+   * Run programs through one boot (rebooting only after a finding). Ids must be unique within
+   * the batch. Each program starts with fresh fds (the executor closes everything at `end`).
+   */
+  async runPrograms(batch: readonly ProgramInput[], devTable: readonly DevEntry[] = GUEST_DEVICES): Promise<RunOutput> {
+    const ids = new Set<number>();
+    for (const p of batch) {
+      if (!Number.isSafeInteger(p.id) || p.id < 0) throw new Error(`program id ${p.id} is not a non-negative integer`);
+      if (ids.has(p.id)) throw new Error(`program id ${p.id} appears twice in the batch`);
+      ids.add(p.id);
+      for (const l of p.lines) {
+        if (l.includes('\n') || FRAMING.test(l)) throw new Error(`program ${p.id}: line ${JSON.stringify(l)} is not a call line`);
+      }
+    }
+    const devText = devTableLines(devTable).join('\n') + '\n';
+    const done = new Map<number, VmProgramResult>();
+    const findings: KernelFinding[] = [];
+    const pending: ProgramInput[] = [...batch];
+    let inflight: InFlight[] = [];
+    let collector = new ResultCollector();
+    let headSince = Date.now();
+
+    const finish = (r: VmProgramResult) => {
+      done.set(r.id, r);
+      this.stats.programs++;
+    };
+    // after a finding: the guest goes, unfinished programs are sent again after the reboot
+    const dropGuest = async () => {
+      await this.guest?.kill();
+      this.guest = null;
+      pending.unshift(...inflight.map((f) => f.input));
+      inflight = [];
+    };
+    const report = (f: KernelFinding, partial: RawProgramResult) => {
+      findings.push(f);
+      this.stats.findings++;
+      finish({ ...partial, finding: f });
+    };
+
+    while (pending.length > 0 || inflight.length > 0) {
+      if (!this.guest) {
+        await this.start();
+        collector = new ResultCollector();
+      }
+      const guest = this.guest;
+      if (!guest) throw new Error('kernel VM is not running');
+      if (this.sentDevTable !== devText) {
+        guest.send(devText);
+        this.sentDevTable = devText;
+      }
+      let text = '';
+      while (inflight.length < this.opts.window && pending.length > 0) {
+        const p = pending.shift() as ProgramInput;
+        if (inflight.length === 0) headSince = Date.now();
+        inflight.push({ input: p });
+        text += `prog ${p.id}\n${p.lines.map((l) => l + '\n').join('')}end\n`;
+      }
+      if (text) guest.send(text);
+
+      const head = inflight[0] as InFlight;
+      const ev = await guest.next(headSince + this.opts.programTimeoutMs - Date.now());
+      if (ev.t === 'line') {
+        const l = ev.line;
+        if (l.type === 'bad' && l.id === null) throw new Error(`executor refused input: ${l.message}`);
+        if (l.type === 'invalid') throw new Error(`executor sent an unparsable line (${l.reason}): ${l.text}`);
+        if ((l.type === 'res' || l.type === 'done' || l.type === 'bad' || l.type === 'taint') && l.id !== head.input.id) {
+          throw new Error(`executor reported program ${l.id} while ${head.input.id} was running`);
+        }
+        const r = collector.push(l);
+        if (!r) continue;
+        inflight.shift();
+        headSince = Date.now();
+        if (r.taint === undefined) {
+          finish(r);
+          continue;
+        }
+        await guest.settleConsole();
+        report(
+          { kind: 'oops', programId: r.id, reason: `kernel tainted (tainted=${r.taint})`, consoleLog: guest.console },
+          r,
+        );
+        await dropGuest();
+        continue;
+      }
+      // the head program hung, or the guest died under it
+      await guest.settleConsole();
+      const partial = collector.pending() ?? { id: head.input.id, results: [] };
+      inflight.shift();
+      const kind: KernelFinding['kind'] = guest.oopsSeen ? 'oops' : ev.t === 'timeout' ? 'hang' : 'died';
+      const reason =
+        ev.t === 'timeout' ? `no done within ${this.opts.programTimeoutMs} ms` : ev.why;
+      report({ kind, programId: head.input.id, reason, consoleLog: guest.console }, partial);
+      await dropGuest();
+    }
+    return { results: batch.map((p) => done.get(p.id) as VmProgramResult), findings };
+  }
+
+  async stop(): Promise<void> {
+    const g = this.guest;
+    this.guest = null;
+    if (g) await g.quit();
+  }
+}

@@ -1,0 +1,185 @@
+// Executor → host side of executor/PROTOCOL.md: parse output lines, group them per program.
+// (Encoding programs into protocol lines lives with the IR.)
+
+export type Signal = 'SIGSEGV' | 'SIGBUS';
+
+/** One call's raw outcome, as the executor reported it. */
+export type RawCallResult =
+  | { k: number; kind: 'ok'; fields: Record<string, bigint> }
+  | { k: number; kind: 'err'; errno: number }
+  | { k: number; kind: 'sig'; signal: Signal };
+
+export interface RawProgramResult {
+  id: number;
+  results: RawCallResult[];
+  /** Set when the executor refused the program: "<line>: <message>" (line = call index). */
+  bad?: string;
+  /** New /proc/sys/kernel/tainted value if the kernel became tainted while it ran. */
+  taint?: bigint;
+}
+
+export type ExecLine =
+  | { type: 'ready' }
+  | ({ type: 'res'; id: number } & RawCallResult)
+  | { type: 'done'; id: number }
+  | { type: 'bad'; id: number | null; line: number | null; message: string }
+  | { type: 'taint'; id: number; mask: bigint }
+  | { type: 'invalid'; text: string; reason: string };
+
+const FIELD = /^([a-z]+)=(-?\d+)$/;
+const U64_MAX = (1n << 64n) - 1n;
+
+function parseId(s: string | undefined): number | null {
+  if (s === undefined || !/^\d+$/.test(s)) return null;
+  const n = Number(s);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/** Parse one executor output line (without the trailing newline). Never throws. */
+export function parseExecLine(text: string): ExecLine {
+  const line = text.endsWith('\r') ? text.slice(0, -1) : text;
+  const invalid = (reason: string): ExecLine => ({ type: 'invalid', text: line, reason });
+  const tok = line.split(' ');
+  switch (tok[0]) {
+    case 'ready':
+      return tok.length === 1 ? { type: 'ready' } : invalid('ready takes no arguments');
+    case 'done': {
+      const id = parseId(tok[1]);
+      return id !== null && tok.length === 2 ? { type: 'done', id } : invalid('bad done line');
+    }
+    case 'taint': {
+      const id = parseId(tok[1]);
+      if (id === null || tok.length !== 3 || !/^\d+$/.test(tok[2] ?? '')) return invalid('bad taint line');
+      return { type: 'taint', id, mask: BigInt(tok[2] as string) };
+    }
+    case 'bad': {
+      // bad <id|-> <line|-> <message with spaces>
+      if (tok.length < 4) return invalid('bad line without message');
+      const id = tok[1] === '-' ? null : parseId(tok[1]);
+      const ln = tok[2] === '-' ? null : parseId(tok[2]);
+      if ((id === null && tok[1] !== '-') || (ln === null && tok[2] !== '-')) return invalid('bad id in bad line');
+      return { type: 'bad', id, line: ln, message: tok.slice(3).join(' ') };
+    }
+    case 'res': {
+      const id = parseId(tok[1]);
+      const k = parseId(tok[2]);
+      if (id === null || k === null) return invalid('bad id or call index');
+      const kind = tok[3];
+      if (kind === 'err') {
+        const errno = parseId(tok[4]);
+        if (errno === null || errno === 0 || tok.length !== 5) return invalid('bad errno');
+        return { type: 'res', id, k, kind: 'err', errno };
+      }
+      if (kind === 'sig') {
+        const s = tok[4];
+        if ((s !== 'SIGSEGV' && s !== 'SIGBUS') || tok.length !== 5) return invalid('bad signal');
+        return { type: 'res', id, k, kind: 'sig', signal: s };
+      }
+      if (kind === 'ok') {
+        const fields: Record<string, bigint> = {};
+        for (const t of tok.slice(4)) {
+          const m = FIELD.exec(t);
+          if (!m) return invalid(`bad field ${t}`);
+          const name = m[1] as string;
+          const v = BigInt(m[2] as string);
+          const signed = name === 'fd' || name === 'dmabuf';
+          if (signed ? v < -(1n << 31n) || v >= 1n << 31n : v < 0n || v > U64_MAX) {
+            return invalid(`field ${name} out of range`);
+          }
+          if (name in fields) return invalid(`duplicate field ${name}`);
+          fields[name] = v;
+        }
+        return { type: 'res', id, k, kind: 'ok', fields };
+      }
+      return invalid('unknown result kind');
+    }
+    default:
+      return invalid('unknown line type');
+  }
+}
+
+/**
+ * Groups a stream of executor lines into per-program results. A program is complete at its
+ * `done` line (the executor prints `done` for refused programs too).
+ */
+export class ResultCollector {
+  private current: RawProgramResult | null = null;
+  readonly complete: RawProgramResult[] = [];
+  /** Lines that fit no program: `bad - -`, invalid lines, results for the wrong program. */
+  readonly stray: ExecLine[] = [];
+  ready = false;
+
+  /** Feed one parsed line; returns the program it completed, if any. */
+  push(l: ExecLine): RawProgramResult | null {
+    switch (l.type) {
+      case 'ready':
+        this.ready = true;
+        return null;
+      case 'invalid':
+        this.stray.push(l);
+        return null;
+      case 'bad':
+        if (l.id === null) {
+          this.stray.push(l);
+          return null;
+        }
+        this.open(l.id).bad = `${l.line ?? '-'}: ${l.message}`;
+        return null;
+      case 'taint':
+        this.open(l.id).taint = l.mask;
+        return null;
+      case 'res': {
+        const p = this.open(l.id);
+        const { type: _t, id: _i, ...r } = l;
+        p.results.push(r as RawCallResult);
+        return null;
+      }
+      case 'done': {
+        const p = this.open(l.id);
+        this.current = null;
+        this.complete.push(p);
+        return p;
+      }
+    }
+  }
+
+  /** Partial result of the program being reported, if any (e.g. when the guest died). */
+  pending(): RawProgramResult | null {
+    return this.current;
+  }
+
+  private open(id: number): RawProgramResult {
+    if (this.current && this.current.id !== id) {
+      // a program ended without done: keep what it said, start the new one
+      this.stray.push({ type: 'invalid', text: `program ${this.current.id} has no done`, reason: 'missing done' });
+      this.complete.push(this.current);
+      this.current = null;
+    }
+    if (!this.current) this.current = { id, results: [] };
+    return this.current;
+  }
+}
+
+/** Split a chunked byte stream into lines. */
+export class LineSplitter {
+  private rest = '';
+  push(chunk: string): string[] {
+    const parts = (this.rest + chunk).split('\n');
+    this.rest = parts.pop() ?? '';
+    return parts;
+  }
+  /** Text after the last newline. */
+  tail(): string {
+    return this.rest;
+  }
+}
+
+/** One entry of the executor's device table: `dev <i> <primary> <render|->`. */
+export interface DevEntry {
+  primary: string | null;
+  render: string | null;
+}
+
+export function devTableLines(table: readonly DevEntry[]): string[] {
+  return table.map((d, i) => `dev ${i} ${d.primary ?? '-'} ${d.render ?? '-'}`);
+}
