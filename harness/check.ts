@@ -18,7 +18,8 @@ export type Verdict =
   | { ok: true; calls: number }
   | { ok: false; calls: number; kind: 'divergence'; divergence: Divergence; model: Outcome[]; impl: Outcome[] }
   | { ok: false; calls: number; kind: 'invariant'; index: number; violations: Violation[] }
-  | { ok: false; calls: number; kind: 'expectation'; index: number; expected: Outcome; got: Outcome; target: string };
+  | { ok: false; calls: number; kind: 'expectation'; index: number; expected: Outcome; got: Outcome; target: string }
+  | { ok: false; calls: number; kind: 'crash'; index: number; target: string; message: string };
 
 export function checkProgram(p: Program, cfg: TargetConfig, faults?: FaultSet): Verdict {
   const model = runProgram(modelTarget, p, cfg);
@@ -30,6 +31,11 @@ export function checkProgram(p: Program, cfg: TargetConfig, faults?: FaultSet): 
     const v = checkInvariants(session);
     if (v.length) bad = { index: i, violations: v };
   });
+  // an exception escaping a target is a finding even if both sides threw alike
+  for (const [target, outs] of [['model', model], ['impl', impl]] as const) {
+    const i = outs.findIndex((o) => o.status === 'crash');
+    if (i >= 0) return { ok: false, calls: p.calls.length, kind: 'crash', index: i, target, message: (outs[i] as { message: string }).message };
+  }
   const div = firstDivergence(p, model, impl);
   if (div) return { ok: false, calls: p.calls.length, kind: 'divergence', divergence: div, model, impl };
   if (bad) return { ok: false, calls: p.calls.length, kind: 'invariant', ...bad };
@@ -58,6 +64,9 @@ export function describeFailure(p: Program, v: Verdict): string {
     const where = v.index < p.calls.length ? `after call ${v.index}: ${printCall(p.calls[v.index], v.index)}` : 'after process exit';
     lines.push(`invariant violated ${where}`);
     for (const x of v.violations) lines.push(`  [${x.invariant}] ${x.message}`);
+  } else if (v.kind === 'crash') {
+    lines.push(`exception escaped ${v.target} at call ${v.index}: ${printCall(p.calls[v.index], v.index)}`);
+    lines.push(`  ${v.message}`);
   } else {
     lines.push(`expectation failed at call ${v.index} on ${v.target}: ${printCall(p.calls[v.index], v.index)}`);
     lines.push(`  expected: ${printOutcome(v.expected)}`);

@@ -16,11 +16,13 @@ function installFd(s: MState, file: number): number | null {
 export { installFd };
 
 /** open("/dev/dri/card<dev>" or "renderD<128+dev>"): drm_open → drm_open_helper. */
-export function openDevice(s: MState, dev: number, node: number): Outcome {
-  const d = s.devices[dev];
-  if (!d || (node !== 0 && node !== 1) || (node === 1 && !DEVICES[d.kind].renderNode)) return err(Errno.ENOENT);
+export function openDevice(s: MState, devArg: bigint, node: bigint): Outcome {
+  // the device index and node are harness values: anything but an existing path is ENOENT
+  const dev = Number(devArg);
+  const d = devArg >= 0n && devArg < BigInt(s.devices.length) ? s.devices[dev] : undefined;
+  if (!d || (node !== 0n && node !== 1n) || (node === 1n && !DEVICES[d.kind].renderNode)) return err(Errno.ENOENT);
   if (lowestFree(s.fds, FIRST_FD) >= FD_LIMIT) return err(Errno.EMFILE);
-  const render = node === 1;
+  const render = node === 1n;
   // drm_master_open: the first primary opener with no master present becomes master and is
   // authenticated (drm_new_set_master); others are authenticated only with CAP_SYS_ADMIN,
   // which gemcheck's processes do not have.

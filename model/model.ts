@@ -58,7 +58,7 @@ function ioctl(s: MState, op: OpName, a: readonly bigint[]): Outcome {
 
 function step(s: MState, op: OpName, a: readonly bigint[]): Outcome {
   switch (op) {
-    case 'open': return openDevice(s, Number(BigInt.asIntN(32, a[0])), Number(BigInt.asIntN(32, a[1])));
+    case 'open': return openDevice(s, a[0], a[1]);
     case 'close': return closeFd(s, i32(a[0]));
     case 'dup': return dupFd(s, i32(a[0]));
     case 'mmap': return mmap(s, i32(a[0]), u64(a[1]), u64(a[2]), Number(u64(a[3]) > 0xffn ? 0xff : u64(a[3])), Number(u64(a[4]) > 0xffn ? 0xff : u64(a[4])));
