@@ -157,8 +157,10 @@ if [ -n "$(arg gemcheck.diag)" ]; then
   dmesg | grep -iE 'drm|vgem|bochs|ttm|vram|fb' | sed 's/^/gemcheck-diag: /'
   echo "gemcheck-diag: end"
 fi
+flags=--taint
+[ "$(arg gemcheck.flush)" = each ] && flags="$flags --flush-each"
 echo "gemcheck-init: executor on $chan"
-/bin/gemcheck-exec --io "$chan" --taint
+/bin/gemcheck-exec --io "$chan" $flags
 echo "gemcheck-init: executor exited rc=$?"
 poweroff -f
 EOF

@@ -28,6 +28,8 @@ export const GUEST_DEVICES: readonly DevEntry[] = [
 ];
 export const DEV_VGEM = 0;
 export const DEV_BOCHS = 1;
+/** Size of the executor's device table (MAX_DEVS in gemcheck-exec.c). */
+export const EXECUTOR_MAX_DEVS = 16;
 
 export interface ProgramInput {
   id: number;
@@ -65,6 +67,9 @@ export interface KernelVmOptions {
   window?: number;
   /** Print driver/device diagnostics (dmesg excerpts) to the console at boot. */
   diag?: boolean;
+  /** Executor writes each result at once (not at done): a hang then shows the call it was in.
+   *  Costs about 30% throughput. */
+  flushEachCall?: boolean;
   /** Command that stands for qemu-system-x86_64 (tests use a fake: [node, script]). */
   qemuCommand?: readonly string[];
   extraAppend?: string;
@@ -224,6 +229,7 @@ interface InFlight {
 export class KernelVm {
   private guest: Guest | null = null;
   private sentDevTable: string | null = null;
+  private busy = false;
   private readonly opts: Required<Omit<KernelVmOptions, 'onConsoleLine' | 'extraAppend'>> &
     Pick<KernelVmOptions, 'onConsoleLine' | 'extraAppend'>;
   readonly stats: VmStats = { boots: 0, bootMs: [], programs: 0, findings: 0 };
@@ -236,6 +242,7 @@ export class KernelVm {
       programTimeoutMs: options.programTimeoutMs ?? 30_000,
       window: Math.max(1, options.window ?? 32),
       diag: options.diag ?? false,
+      flushEachCall: options.flushEachCall ?? false,
       qemuCommand: options.qemuCommand ?? [QEMU_BINARY],
       onConsoleLine: options.onConsoleLine,
       extraAppend: options.extraAppend,
@@ -272,6 +279,7 @@ export class KernelVm {
       'panic=-1', // with -no-reboot a panic ends QEMU, which we see
       'gemcheck.chan=virtio',
       this.opts.diag ? 'gemcheck.diag=1' : '',
+      this.opts.flushEachCall ? 'gemcheck.flush=each' : '',
       this.opts.extraAppend ?? '',
     ]
       .filter(Boolean)
@@ -324,6 +332,21 @@ export class KernelVm {
    * the batch. Each program starts with fresh fds (the executor closes everything at `end`).
    */
   async runPrograms(batch: readonly ProgramInput[], devTable: readonly DevEntry[] = GUEST_DEVICES): Promise<RunOutput> {
+    if (this.busy) throw new Error('KernelVm.runPrograms is already running: one batch at a time');
+    this.busy = true;
+    try {
+      return await this.runBatch(batch, devTable);
+    } catch (e) {
+      // a protocol error leaves programs half-sent: the next batch starts from a fresh boot
+      await this.guest?.kill();
+      this.guest = null;
+      throw e;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async runBatch(batch: readonly ProgramInput[], devTable: readonly DevEntry[]): Promise<RunOutput> {
     const ids = new Set<number>();
     for (const p of batch) {
       if (!Number.isSafeInteger(p.id) || p.id < 0) throw new Error(`program id ${p.id} is not a non-negative integer`);
@@ -333,7 +356,10 @@ export class KernelVm {
         if (l.includes('\n') || FRAMING.test(l)) throw new Error(`program ${p.id}: line ${JSON.stringify(l)} is not a call line`);
       }
     }
-    const devText = devTableLines(devTable).join('\n') + '\n';
+    if (devTable.length > EXECUTOR_MAX_DEVS) throw new Error(`at most ${EXECUTOR_MAX_DEVS} devices`);
+    // entries past the table are cleared, so a smaller table never leaves stale paths behind
+    const padded = [...devTable, ...Array.from({ length: EXECUTOR_MAX_DEVS - devTable.length }, () => ({ primary: null, render: null }))];
+    const devText = devTableLines(padded).join('\n') + '\n';
     const done = new Map<number, VmProgramResult>();
     const findings: KernelFinding[] = [];
     const pending: ProgramInput[] = [...batch];
