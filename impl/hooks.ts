@@ -59,5 +59,7 @@ export interface DrmDriver {
   /** Driver ioctls by op name (the op table stands in for nr - DRM_COMMAND_BASE). */
   readonly ioctls: Readonly<Record<string, DriverIoctl>>;
   open?(dev: DrmDevice, file: DrmFile): number;
+  /** Driver probe, after the device exists (e.g. the fbdev console's buffer). */
+  probe?(dev: DrmDevice): void;
   postclose?(dev: DrmDevice, file: DrmFile): void;
 }

@@ -6,7 +6,7 @@ import type { OpName } from '../ir/calls.ts';
 import { i32, u32, u64 } from '../ir/ints.ts';
 import { err, ok, sig, type Outcome } from '../ir/outcome.ts';
 import type { Session, TargetConfig } from '../ir/target.ts';
-import { Errno, FIRST_FD, PAGE_SIZE } from '../ir/uapi.ts';
+import { Errno, FD_LIMIT, FIRST_FD, PAGE_SIZE } from '../ir/uapi.ts';
 import { DrmDevice } from './core/drm_device.ts';
 import type { DrmFile } from './core/drm_file.ts';
 import { drmFops, drmOpen, isDrmFile } from './core/drm_fops.ts';
@@ -17,7 +17,6 @@ import { FdTable } from './core/vfs.ts';
 import { DRIVERS } from './drivers/index.ts';
 import { NO_FAULTS, type FaultSet } from './faults.ts';
 
-const FD_LIMIT = 1024; // RLIMIT_NOFILE
 const small = (v: bigint): number => (u64(v) > 0xffn ? 0xff : Number(v)); // prot/flags: any high bit is invalid
 
 export class ImplSession implements Session {
@@ -27,7 +26,11 @@ export class ImplSession implements Session {
 
   constructor(cfg: TargetConfig, faults: FaultSet = NO_FAULTS) {
     this.kernel = new Kernel(cfg.profile, faults);
-    cfg.devices.forEach((kind, i) => this.kernel.devices.push(new DrmDevice(this.kernel, i, DRIVERS[kind](cfg.profile))));
+    cfg.devices.forEach((kind, i) => {
+      const dev = new DrmDevice(this.kernel, i, DRIVERS[kind](cfg.profile));
+      this.kernel.devices.push(dev);
+      dev.driver.probe?.(dev);
+    });
   }
 
   exec(op: OpName, a: readonly bigint[]): Outcome {

@@ -56,6 +56,12 @@ export const INT_MAX = 0x7fff_ffff;
 
 /** First fd a program gets: 0-2 are the executor's stdio (see executor/PROTOCOL.md). */
 export const FIRST_FD = 3;
+/** RLIMIT_NOFILE of a program's process: the executor keeps its own fds at >= 900. */
+export const FD_LIMIT = 900;
+/** Harness rule: a mapping this long cannot be placed in the process's address space
+ * (get_unmapped_area → ENOMEM). The exact bound depends on the address-space layout; 64 TiB
+ * is far above any object and far below what a real process can place. */
+export const MMAP_LEN_LIMIT = 1n << 46n;
 
 export const SIGNALS = ['SIGSEGV', 'SIGBUS'] as const;
 export type SignalName = (typeof SIGNALS)[number];

@@ -13,6 +13,9 @@ export interface DeviceDesc {
   readonly prime: boolean;
   /** A mapping holds a GEM reference (shmem) rather than only a TTM one (drm_gem_ttm_mmap). */
   readonly mmapHoldsGemRef: boolean;
+  /** Buffers the kernel itself creates at probe (bytes), e.g. the fbdev console's: they own
+   * the first offsets and no userspace file has a handle to them. */
+  readonly bootBuffers: readonly number[];
   /** dumb_create: (width, height, bpp) → pitch and size, after the core's checks; u32 math. */
   dumbLayout(width: number, height: number, bpp: number): { pitch: number; size: number };
 }
@@ -28,6 +31,7 @@ export const DEVICES: Readonly<Record<DeviceKind, DeviceDesc>> = {
     offsetStartPage: OFFSET_START_PAGE,
     prime: true,
     mmapHoldsGemRef: true,
+    bootBuffers: [],
     // drm_gem_shmem_dumb_create: pitch = DIV_ROUND_UP(width * bpp, 8) and
     // size = PAGE_ALIGN(pitch * height), both products in u32 (they can wrap).
     dumbLayout(width, height, bpp) {
@@ -36,14 +40,15 @@ export const DEVICES: Readonly<Record<DeviceKind, DeviceDesc>> = {
     },
   },
   // bochs.c: DRIVER_MODESET|DRIVER_GEM|DRIVER_ATOMIC (no render node), DRM_GEM_VRAM_DRIVER
-  // (no PRIME hooks in 6.1). Its fbdev buffer takes offsets from boot, so real offsets differ:
-  // compare them up to renaming.
+  // (no PRIME hooks in 6.1). drm_fbdev_generic_setup allocates the console's buffer at
+  // probe: 1280x800 XRGB8888 (QEMU's default mode; kernel/FINDINGS.md) = 1000 pages.
   bochs: {
     renderNode: false,
     fences: false,
     offsetStartPage: OFFSET_START_PAGE,
     prime: false,
     mmapHoldsGemRef: false,
+    bootBuffers: [1280 * 800 * 4],
     // drm_gem_vram_fill_create_dumb(pg_align 0, pitch_align 0): pitch = width * cpp,
     // size = roundup(pitch * height, PAGE_SIZE); the core's checks keep it within u32.
     dumbLayout(width, height, bpp) {

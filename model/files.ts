@@ -1,11 +1,8 @@
 /** The process fd table, DRM file open, and authentication (drm_file.c, drm_auth.c). */
 import { ok, err, type Outcome } from '../ir/outcome.ts';
-import { Errno, FIRST_FD } from '../ir/uapi.ts';
+import { Errno, FD_LIMIT, FIRST_FD } from '../ir/uapi.ts';
 import { DEVICES } from './devices.ts';
 import { lowestFree, type MDrmFile, type MState } from './state.ts';
-
-/** RLIMIT_NOFILE's usual soft limit: fds are 0..1023. */
-export const FD_LIMIT = 1024;
 
 function installFd(s: MState, file: number): number | null {
   const fd = lowestFree(s.fds, FIRST_FD); // get_unused_fd_flags: lowest free

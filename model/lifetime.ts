@@ -29,6 +29,7 @@ export function collect(s: MState): void {
   const liveObjs = new Set<number>();
   const stack: ['file' | 'obj', number][] = [...openFiles].map((id): ['file', number] => ['file', id]);
   for (const m of s.mappings.values()) stack.push(['obj', m.obj]);
+  for (const o of s.objects.values()) if (o.kernelHeld) stack.push(['obj', o.id]);
   while (stack.length) {
     const [kind, id] = stack.pop()!;
     if (kind === 'file') {

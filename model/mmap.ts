@@ -4,12 +4,11 @@
  * Mapping ids and the access rules for bad ids are harness rules (executor/PROTOCOL.md).
  */
 import { ok, err, sig, type Outcome } from '../ir/outcome.ts';
-import { Errno, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, PAGE_SIZE, PROT_WRITE } from '../ir/uapi.ts';
+import { Errno, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MMAP_LEN_LIMIT, PAGE_SIZE, PROT_WRITE } from '../ir/uapi.ts';
 import { FNV_BASIS, fnv1a, fnv1aZeros, patternByte } from '../ir/pattern.ts';
 import { handleCount, type MFile, type MObject, type MState } from './state.ts';
 import { DEVICES } from './devices.ts';
 
-const TASK_SIZE = 0x7fff_ffff_f000n; // x86-64 user address space
 const P = BigInt(PAGE_SIZE);
 
 /** The object whose pages a mapping of `obj` shows: the exporter for a foreign import. */
@@ -27,7 +26,10 @@ export function mmap(s: MState, fd: number, offset: bigint, length: bigint, prot
   if (length === 0n) return err(Errno.EINVAL);
   const alen = ((length + P - 1n) / P) * P;
   if (alen > 0xffff_ffff_ffff_ffffn) return err(Errno.ENOMEM); // PAGE_ALIGN wrapped
-  if (alen > TASK_SIZE) return err(Errno.ENOMEM); // get_unmapped_area
+  if (alen >= MMAP_LEN_LIMIT) return err(Errno.ENOMEM); // get_unmapped_area (harness bound)
+  // file_mmap_ok: neither DRM nodes nor dma-bufs set FMODE_UNSIGNED_OFFSET, so the last
+  // byte must stay below 2^64 (file_mmap_size_max = ULONG_MAX).
+  if (offset / P > (0xffff_ffff_ffff_ffffn - alen) / P) return err(Errno.EOVERFLOW);
   const file = s.files.get(fileId)!;
   const fmodeWrite = file.kind === 'drm' || file.writable;
   let shared: boolean;
@@ -49,7 +51,7 @@ export function mmap(s: MState, fd: number, offset: bigint, length: bigint, prot
 
 /** Whether the GEM refcount is nonzero: handles, an exported dma-buf, or GEM-holding mappings. */
 function gemAlive(s: MState, obj: MObject): boolean {
-  if (handleCount(s, obj.id) > 0) return true;
+  if (obj.kernelHeld || handleCount(s, obj.id) > 0) return true;
   for (const f of s.files.values()) if (f.kind === 'dmabuf' && f.exporter === obj.id) return true;
   if (!DEVICES[s.devices[obj.dev].kind].mmapHoldsGemRef) return false;
   for (const m of s.mappings.values()) if (m.obj === obj.id) return true;

@@ -74,6 +74,15 @@ export class ModelSession implements Session {
   readonly state: MState;
   constructor(cfg: TargetConfig) {
     this.state = newState(cfg.profile, cfg.devices, (k) => DEVICES[k].offsetStartPage);
+    // driver probe: boot buffers take their offsets before any program runs
+    this.state.devices.forEach((d, dev) => {
+      for (const bytes of DEVICES[d.kind].bootBuffers) {
+        const size = Math.ceil(bytes / 4096) * 4096;
+        const offsetPage = d.offsets.insert(size / 4096);
+        const id = this.state.nextId++;
+        this.state.objects.set(id, { id, dev, size, readonly: false, kernelHeld: true, name: 0, dmaBuf: null, importOf: null, offsetPage, pages: new Map() });
+      }
+    });
   }
   exec(op: OpName, args: readonly bigint[]): Outcome {
     const o = step(this.state, op, args);

@@ -7,6 +7,8 @@ export interface MObject {
   readonly dev: number;
   readonly size: number; // bytes, page multiple
   readonly readonly: boolean;
+  /** held by the kernel itself (a driver's boot buffer): alive for good, no user handle. */
+  readonly kernelHeld?: boolean;
   /** flink name, 0 = none. */
   name: number;
   /** obj->dma_buf: the cached export (or import) dma-buf. */

@@ -16,6 +16,8 @@ export class DrmDevice {
   master: DrmMaster | null = null;
   /** Live objects (debug bookkeeping for the leak and refcount checkers). */
   readonly objects = new Set<GemObject>();
+  /** Objects the kernel itself holds a reference to (in-kernel clients such as fbdev). */
+  readonly kernelRefs = new Set<GemObject>();
   constructor(
     readonly kernel: Kernel,
     readonly index: number,

@@ -5,7 +5,7 @@
  */
 import type { VmOps } from '../hooks.ts';
 import { FNV_BASIS, fnv1a, fnv1aZeros, patternByte } from '../../ir/pattern.ts';
-import { Errno, PAGE_SIZE, PROT_WRITE, type SignalName } from '../../ir/uapi.ts';
+import { Errno, MMAP_LEN_LIMIT, PAGE_SIZE, PROT_WRITE, type SignalName } from '../../ir/uapi.ts';
 import { FMODE_READ, FMODE_WRITE, type File } from './vfs.ts';
 
 export const VM_READ = 1;
@@ -14,7 +14,6 @@ export const VM_EXEC = 4;
 export const VM_SHARED = 8;
 export const VM_MAYWRITE = 0x20;
 
-const TASK_SIZE = 0x7fff_ffff_f000n;
 const PAGE = BigInt(PAGE_SIZE);
 
 export class Vma {
@@ -51,7 +50,10 @@ export class AddressSpace {
     if (length === 0n) return -Errno.EINVAL;
     const len = (length + PAGE - 1n) & ~(PAGE - 1n);
     if (len >= 1n << 64n) return -Errno.ENOMEM;
-    if (len > TASK_SIZE) return -Errno.ENOMEM;
+    if (len >= MMAP_LEN_LIMIT) return -Errno.ENOMEM; // get_unmapped_area (harness bound)
+    const pgoff = offset / PAGE;
+    // file_mmap_ok with file_mmap_size_max = ULONG_MAX (no FMODE_UNSIGNED_OFFSET)
+    if (pgoff > ((1n << 64n) - 1n - len) >> 12n) return -Errno.EOVERFLOW;
     let flags = prot | VM_MAYWRITE;
     switch (mapType) {
       case 1:
@@ -68,7 +70,7 @@ export class AddressSpace {
         return -Errno.EINVAL;
     }
     if (!file.ops.mmap) return -Errno.ENODEV;
-    const vma = new Vma(this.mapCount + 1, file.get(), offset / PAGE, Number(len / PAGE), flags);
+    const vma = new Vma(this.mapCount + 1, file.get(), pgoff, Number(len / PAGE), flags);
     const ret = file.ops.mmap(vma.file, vma);
     if (ret) {
       vma.file.put();

@@ -67,7 +67,7 @@ export function checkInvariants(s: ImplSession): Violation[] {
   for (const o of w.objects) {
     const hc = handles.get(o) ?? 0;
     if (o.handleCount !== hc) v('handle-count', `object ${o.id}: handle_count ${o.handleCount}, handles ${hc}`);
-    const want = (hc > 0 ? 1 : 0) + (vmaRefs.get(o) ?? 0) + (bufRefs.get(o) ?? 0);
+    const want = (hc > 0 ? 1 : 0) + (vmaRefs.get(o) ?? 0) + (bufRefs.get(o) ?? 0) + (o.dev.kernelRefs.has(o) ? 1 : 0);
     if (o.refcount.count !== want) v('refcount-balance', `object ${o.id}: refcount ${o.refcount.count}, holders ${want}`);
     if (o instanceof VramObject) {
       // ttm_buffer_object: one reference while the GEM object lives, one per mapping
@@ -132,8 +132,9 @@ export function checkInvariants(s: ImplSession): Violation[] {
 export function checkNoLeaks(s: ImplSession): Violation[] {
   const out: Violation[] = [];
   for (const d of s.kernel.devices) {
-    if (d.objects.size) out.push({ invariant: 'no-leaks', message: `device ${d.index}: ${d.objects.size} objects left` });
-    const nodes = [...d.vmaOffsetManager.liveNodes()].length;
+    const left = d.objects.size - d.kernelRefs.size;
+    if (left) out.push({ invariant: 'no-leaks', message: `device ${d.index}: ${left} objects left` });
+    const nodes = [...d.vmaOffsetManager.liveNodes()].length - d.kernelRefs.size;
     if (nodes) out.push({ invariant: 'no-leaks', message: `device ${d.index}: ${nodes} offsets left` });
     if (d.objectNameIdr.size) out.push({ invariant: 'no-leaks', message: `device ${d.index}: ${d.objectNameIdr.size} names left` });
   }

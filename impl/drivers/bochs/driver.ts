@@ -3,7 +3,10 @@
 import { Errno, PAGE_SIZE } from '../../../ir/uapi.ts';
 import type { DrmDriver } from '../../hooks.ts';
 import { IS_ERR } from '../../core/errptr.ts';
-import { vramCreateWithHandle } from '../vram.ts';
+import { vramCreate, vramCreateWithHandle } from '../vram.ts';
+
+/** drm_fbdev_generic_setup: the console buffer at QEMU's default 1280x800, XRGB8888. */
+const FBDEV_BYTES = 1280 * 800 * 4;
 
 export function bochsDriver(): DrmDriver {
   return {
@@ -22,5 +25,9 @@ export function bochsDriver(): DrmDriver {
       return 0;
     },
     ioctls: {},
+    probe(dev) {
+      const fb = vramCreate(dev, FBDEV_BYTES);
+      if (!IS_ERR(fb)) dev.kernelRefs.add(fb); // the fbdev client keeps its reference
+    },
   };
 }
