@@ -27,10 +27,13 @@ export function mmap(s: MState, fd: number, offset: bigint, length: bigint, prot
   const alen = ((length + P - 1n) / P) * P;
   if (alen > 0xffff_ffff_ffff_ffffn) return err(Errno.ENOMEM); // PAGE_ALIGN wrapped
   if (alen >= MMAP_LEN_LIMIT) return err(Errno.ENOMEM); // get_unmapped_area (harness bound)
-  // file_mmap_ok: neither DRM nodes nor dma-bufs set FMODE_UNSIGNED_OFFSET, so the last
-  // byte must stay below 2^64 (file_mmap_size_max = ULONG_MAX).
-  if (offset / P > (0xffff_ffff_ffff_ffffn - alen) / P) return err(Errno.EOVERFLOW);
   const file = s.files.get(fileId)!;
+  // file_mmap_ok: maxsize is 0 for FMODE_UNSIGNED_OFFSET files (DRM nodes) and ULONG_MAX
+  // otherwise (dma-bufs); `maxsize -= len` wraps, then pgoff > maxsize >> PAGE_SHIFT is
+  // EOVERFLOW. So a DRM mapping may end exactly at 2^64, a dma-buf one a byte earlier
+  // (seen on 6.1: offset 2^64-4096 is EINVAL for 4096 bytes, EOVERFLOW for 8192).
+  const maxsize = (file.kind === 'drm' ? 1n << 64n : (1n << 64n) - 1n) - alen;
+  if (offset / P > maxsize / P) return err(Errno.EOVERFLOW);
   const fmodeWrite = file.kind === 'drm' || file.writable;
   let shared: boolean;
   let mayWrite: boolean;

@@ -3,7 +3,7 @@ import { drmMasterOpen, drmMasterRelease } from './drm_auth.ts';
 import type { DrmDevice } from './drm_device.ts';
 import { DrmFile } from './drm_file.ts';
 import { drmGemMmap, drmGemRelease } from './drm_gem.ts';
-import { File, FMODE_READ, FMODE_WRITE, type FileOps } from './vfs.ts';
+import { File, FMODE_READ, FMODE_UNSIGNED_OFFSET, FMODE_WRITE, type FileOps } from './vfs.ts';
 
 export const drmFops: FileOps = {
   /** drm_release → drm_file_free: handles, master, driver postclose, prime cache. */
@@ -27,5 +27,5 @@ export function drmOpen(dev: DrmDevice, render: boolean): File | number {
   const ret = dev.driver.open?.(dev, file) ?? 0;
   if (ret) return ret;
   if (!render) drmMasterOpen(dev, file);
-  return new File(FMODE_READ | FMODE_WRITE, drmFops, file, dev.kernel.report);
+  return new File(FMODE_READ | FMODE_WRITE | FMODE_UNSIGNED_OFFSET, drmFops, file, dev.kernel.report);
 }

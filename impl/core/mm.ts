@@ -6,7 +6,7 @@
 import type { VmOps } from '../hooks.ts';
 import { FNV_BASIS, fnv1a, fnv1aZeros, patternByte } from '../../ir/pattern.ts';
 import { Errno, MMAP_LEN_LIMIT, PAGE_SIZE, PROT_WRITE, type SignalName } from '../../ir/uapi.ts';
-import { FMODE_READ, FMODE_WRITE, type File } from './vfs.ts';
+import { FMODE_READ, FMODE_UNSIGNED_OFFSET, FMODE_WRITE, type File } from './vfs.ts';
 
 export const VM_READ = 1;
 export const VM_WRITE = 2;
@@ -52,8 +52,10 @@ export class AddressSpace {
     if (len >= 1n << 64n) return -Errno.ENOMEM;
     if (len >= MMAP_LEN_LIMIT) return -Errno.ENOMEM; // get_unmapped_area (harness bound)
     const pgoff = offset / PAGE;
-    // file_mmap_ok with file_mmap_size_max = ULONG_MAX (no FMODE_UNSIGNED_OFFSET)
-    if (pgoff > ((1n << 64n) - 1n - len) >> 12n) return -Errno.EOVERFLOW;
+    // file_mmap_ok: file_mmap_size_max is 0 with FMODE_UNSIGNED_OFFSET, else ULONG_MAX;
+    // `maxsize -= len` wraps modulo 2^64
+    const maxsize = BigInt.asUintN(64, (file.fmode & FMODE_UNSIGNED_OFFSET ? 0n : (1n << 64n) - 1n) - len);
+    if (pgoff > maxsize >> 12n) return -Errno.EOVERFLOW;
     let flags = prot | VM_MAYWRITE;
     switch (mapType) {
       case 1:

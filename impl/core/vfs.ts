@@ -7,6 +7,8 @@ import type { Vma } from './mm.ts';
 
 export const FMODE_READ = 1;
 export const FMODE_WRITE = 2;
+/** FMODE_UNSIGNED_OFFSET: mmap offsets are not limited by file_mmap_size_max (DRM nodes). */
+export const FMODE_UNSIGNED_OFFSET = 0x2000;
 
 export interface FileOps {
   release(file: File): void;
