@@ -13,7 +13,29 @@ export interface KnownDivergence {
   matches(p: Program, d: Divergence): boolean;
 }
 
-export const KNOWN: readonly KnownDivergence[] = [];
+const MAP_PRIVATE = 2n;
+const PROT_WRITE = 2n;
+
+export const KNOWN: readonly KnownDivergence[] = [
+  {
+    name: 'private-writable-overcommit',
+    why:
+      'mmap_region charges a private writable mapping against the commit limit ' +
+      '(accountable_mapping, __vm_enough_memory) before f_op->mmap runs; with the VM\'s 1 GiB ' +
+      'and no swap, a mapping near or above that size is ENOMEM instead of the driver\'s COW ' +
+      'EINVAL. It depends on the machine\'s memory, not on DRM semantics.',
+    matches(p, d) {
+      const c = p.calls[d.index];
+      if (c.op !== 'mmap' || d.right.status !== 'err' || d.right.errno !== 12) return false;
+      const lit = (i: number) => (c.args[i].kind === 'lit' ? (c.args[i] as { value: bigint }).value : undefined);
+      const flags = lit(4);
+      const prot = lit(3);
+      // the length may be a reference (an object's size): any private writable mapping the
+      // model refused as COW is this case
+      return flags === MAP_PRIVATE && prot !== undefined && (prot & PROT_WRITE) !== 0n && d.left.status === 'err' && d.left.errno === 22;
+    },
+  },
+];
 
 export function knownDivergence(p: Program, d: Divergence): string | null {
   return KNOWN.find((k) => k.matches(p, d))?.name ?? null;

@@ -1,6 +1,7 @@
 // Success criterion: every hand-written scenario in corpus/scenarios (one per semantic rule,
-// expectations derived from the kernel sources, not from the model) runs on model and impl
-// with identical outcomes, meets every `# =>` expectation, and leaves no invariant broken.
+// expectations derived from the kernel sources, not from the model) and every regression in
+// corpus/regressions (expectations observed on the real kernel) runs on model and impl with
+// identical outcomes, meets every `# =>` expectation, and leaves no invariant broken.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,12 +12,13 @@ import { FNV_BASIS, fnv1a, patternByte } from '../ir/pattern.ts';
 import { modelTarget } from '../model/model.ts';
 import { implTarget } from '../impl/target.ts';
 
-const dir = join(import.meta.dirname, '..', 'corpus', 'scenarios');
+const corpus = join(import.meta.dirname, '..', 'corpus');
+const files = ['scenarios', 'regressions'].flatMap((d) => readdirSync(join(corpus, d)).filter((f) => f.endsWith('.prog')).map((f) => join(d, f)));
 
-describe('scenarios', () => {
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.prog'))) {
+describe('scenarios and regressions', () => {
+  for (const file of files) {
     it(file, () => {
-      const p = parseText(readFileSync(join(dir, file), 'utf8'));
+      const p = parseText(readFileSync(join(corpus, file), 'utf8'));
       expect(p.calls.every((c) => c.expect)).toBe(true);
       const v = checkProgram(p, configFor(p));
       if (!v.ok) throw new Error(`${file}\n${describeFailure(p, v)}`);
