@@ -14,7 +14,7 @@ import { implTarget } from '../impl/target.ts';
 import { FAULTS, isFaultName, type FaultName } from '../impl/faults.ts';
 import { runCheckLoop } from '../fuzz/check-loop.ts';
 import { doctor } from '../kernel/doctor.ts';
-import { isKernelDevice, KernelTarget, type KernelDevice } from '../kernel/target.ts';
+import { kernelDevicesProblem, KernelTarget, type KernelDevice } from '../kernel/target.ts';
 import { compareOptions, kernelConfig, runKernelCheck } from '../kernel/check.ts';
 import { DEVICE_KINDS, isDeviceKind, type DeviceKind } from '../ir/target.ts';
 
@@ -66,10 +66,12 @@ function devicesOpt(v: string[] | undefined): DeviceKind[] | undefined {
   return out as DeviceKind[];
 }
 
-function kernelDeviceOpt(v: string[] | undefined): KernelDevice {
-  const d = v?.[0] ?? 'vgem';
-  if (!isKernelDevice(d) || (v && v.length > 1)) throw new UsageError(`--device: the kernel target takes one device, vgem or bochs`);
-  return d;
+/** The kernel target's devices: --device, else the program's header, else vgem. */
+function kernelDevicesOpt(v: string[] | undefined, fromProgram?: readonly string[]): KernelDevice[] {
+  const out = v ? v.flatMap((x) => x.split(',')).filter(Boolean) : [...(fromProgram ?? ['vgem'])];
+  const problem = kernelDevicesProblem(out);
+  if (problem) throw new UsageError(`--device: ${problem}`);
+  return out as KernelDevice[];
 }
 
 /** Boots the kernel target, or explains why it cannot (exit 2). */
@@ -95,7 +97,7 @@ program
   .description('run a program and print each call with its outcome')
   .option('--target <name>', 'model | impl | kernel', 'model')
   .option('--profile <name>', 'linux-6.1 | linux-5.10 (default: the file header, else linux-6.1)')
-  .option('--device <kinds...>', 'devices open(0), open(1), … name (kernel: one of vgem, bochs)')
+  .option('--device <kinds...>', 'devices open(0), open(1), … name: vgem, bochs, cirrus (kernel: each at most once; default: the file header)')
   .option('--fault <name...>', 'turn on impl fault switches')
   .action(async (file: string, o: { target: string; profile?: string; device?: string[]; fault?: string[] }) => {
     const p = loadProgram(file);
@@ -103,7 +105,7 @@ program
     if (o.target === 'kernel') {
       const k = kernelTarget();
       try {
-        out = (await k.run([p], kernelDeviceOpt(o.device))).outcomes[0];
+        out = (await k.run([p], kernelDevicesOpt(o.device, p.meta.devices))).outcomes[0];
       } finally {
         await k.stop();
       }
@@ -119,7 +121,7 @@ program
   .description('run a program on the model and a target; print the first divergence (exit 1) or agreement')
   .option('--target <name>', 'impl | kernel', 'impl')
   .option('--profile <name>', 'linux-6.1 | linux-5.10')
-  .option('--device <kinds...>', 'devices open(0), open(1), … name (kernel: one of vgem, bochs)')
+  .option('--device <kinds...>', 'devices open(0), open(1), … name: vgem, bochs, cirrus (kernel: each at most once; default: the file header)')
   .option('--rename', 'compare fds and offsets up to a consistent renaming')
   .option('--fault <name...>', 'turn on impl fault switches')
   .action(async (file: string, o: { target: string; profile?: string; device?: string[]; rename?: boolean; fault?: string[] }) => {
@@ -129,16 +131,16 @@ program
     let name: string;
     let opts: CompareOptions = o.rename ? { rename: new Set(['fd', 'dmabuf', 'offset'] as const) } : {};
     if (o.target === 'kernel') {
-      const dev = kernelDeviceOpt(o.device);
-      cfg = kernelConfig(dev);
-      if (!o.rename) opts = compareOptions(dev);
+      const devs = kernelDevicesOpt(o.device, p.meta.devices);
+      cfg = kernelConfig(devs);
+      if (!o.rename) opts = compareOptions(devs);
       const k = kernelTarget();
       try {
-        right = (await k.run([p], dev)).outcomes[0];
+        right = (await k.run([p], devs)).outcomes[0];
       } finally {
         await k.stop();
       }
-      name = `kernel(${dev})`;
+      name = `kernel(${devs.join('+')})`;
     } else {
       const t = syncTarget(o.target, faultsOpt(o.fault));
       right = runProgram(t, p, cfg);
@@ -167,7 +169,7 @@ program
   .option('--only <i>', 'replay program i of the seed only')
   .option('--fault <name...>', 'turn on impl fault switches (to see the suite fail)')
   .option('--target <name>', 'impl (model vs impl) | kernel (model vs Linux in QEMU)', 'impl')
-  .option('--device <kinds...>', 'devices (impl default: vgem vgem; kernel: vgem or bochs)')
+  .option('--device <kinds...>', 'devices open(0), open(1), … name: vgem, bochs, cirrus (impl default: vgem vgem; kernel default: vgem; kernel: each at most once, e.g. vgem,cirrus for foreign imports)')
   .option('--no-minimize', 'report kernel failures without minimizing them in the VM')
   .addOption(new Option('--save <dir>', 'where minimized failures are written').default('reports/failures'))
   .action(async (o: { seed: string; runs: string; maxCalls: string; profile: string; only?: string; fault?: string[]; save: string; target: string; device?: string[]; minimize: boolean }) => {
@@ -211,7 +213,8 @@ program
   });
 
 async function kernelCheck(o: { seed: string; runs: string; maxCalls: string; only?: string; save: string; device?: string[]; minimize: boolean }): Promise<void> {
-  const device = kernelDeviceOpt(o.device);
+  const devices = kernelDevicesOpt(o.device);
+  const device = devices.join(',');
   const runs = intOpt('--runs', o.runs, 1000);
   const maxCalls = intOpt('--max-calls', o.maxCalls, 24);
   const only = o.only === undefined ? undefined : intOpt('--only', o.only, 0);
@@ -226,15 +229,15 @@ async function kernelCheck(o: { seed: string; runs: string; maxCalls: string; on
     const bootMs = await k.vm.start();
     console.log(`booted in ${(bootMs / 1000).toFixed(1)} s`);
     const st = await runKernelCheck(k, {
-      seed: o.seed, runs, maxCalls, device, only, saveDir: o.save, minimize: o.minimize, replay,
+      seed: o.seed, runs, maxCalls, devices, only, saveDir: o.save, minimize: o.minimize, replay,
       shouldStop: () => stop,
-      onProgress: (s) => process.stderr.write(`  ${s.programs} programs, ${s.failed} failed, ${s.findings.length} kernel findings, ${Math.round((s.programs * 1000) / s.ms)} programs/s, ${Math.round((s.calls * 1000) / s.ms)} calls/s\n`),
+      onProgress: (s) => process.stderr.write(`  ${s.programs} programs, ${s.failed} failed, ${s.findings.length} kernel findings, ${Math.round((s.programs * 1000) / s.ms)} programs/s, ${Math.round((s.calls * 1000) / s.ms)} calls/s, ${Math.round((s.ioctls * 1000) / s.ms)} ioctls/s\n`),
       onFailure: (i, report) => console.log(`FAIL program ${i}\n${report}\n`),
     });
     for (const f of st.findings) console.log(`KERNEL ${f.kind.toUpperCase()} in program ${f.programId}: ${f.reason}\n${f.consoleLog.split('\n').slice(-30).join('\n')}`);
     for (const [name, n] of st.known) console.log(`known divergence ${name}: ${n} programs`);
     const secs = st.ms / 1000;
-    console.log(`rate: ${(st.programs / secs).toFixed(1)} programs/s, ${Math.round(st.calls / secs)} calls/s through the VM (${st.calls} calls in ${secs.toFixed(1)} s)`);
+    console.log(`rate: ${(st.programs / secs).toFixed(1)} programs/s, ${Math.round(st.calls / secs)} calls/s, ${Math.round(st.ioctls / secs)} ioctls/s through the VM (${st.calls} calls, ${st.ioctls} ioctls in ${secs.toFixed(1)} s; boot ${(bootMs / 1000).toFixed(1)} s)`);
     if (stop) console.log(`interrupted after ${st.programs} programs`);
     console.log(`${st.passed} passed, ${st.failed} failed`);
     if (st.failed || st.findings.length || stop) process.exitCode = 1;

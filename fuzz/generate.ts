@@ -26,6 +26,8 @@ interface Res {
   readonly size?: Arg;
   /** for fds: opened on a primary node */
   readonly primary?: boolean;
+  /** for fds: the device index opened; for dma-bufs: the exporter's device */
+  readonly dev?: bigint;
 }
 
 const WEIGHTS: readonly (readonly [OpName, number])[] = [
@@ -90,11 +92,26 @@ class Builder {
     return ref(this.genOpen(wantPrimary ? 0n : undefined), 'fd');
   }
 
-  genOpen(node?: bigint): number {
+  genOpen(node?: bigint, device?: bigint): number {
     this.opens++;
-    const dev = chance(this.r, 0.04) ? BigInt(this.o.devices + this.r.int(3)) : BigInt(this.r.int(Math.max(1, this.o.devices)));
+    const dev = device ?? (chance(this.r, 0.04) ? BigInt(this.o.devices + this.r.int(3)) : BigInt(this.r.int(Math.max(1, this.o.devices))));
     const n = node ?? (chance(this.r, 0.03) ? 2n : chance(this.r, 0.35) ? 1n : 0n);
-    return this.push('open', [lit(dev), lit(n)], (i) => [{ kind: 'fd', arg: ref(i, 'fd'), primary: n === 0n && dev < BigInt(this.o.devices) }]);
+    return this.push('open', [lit(dev), lit(n)], (i) => [{ kind: 'fd', arg: ref(i, 'fd'), primary: n === 0n && dev < BigInt(this.o.devices), dev }]);
+  }
+
+  /** The device an fd argument was opened on, when it is a known fd resource. */
+  devOf(fd: Arg): bigint | undefined {
+    if (fd.kind !== 'ref') return undefined;
+    return this.pool.find((x) => x.kind === 'fd' && x.arg.kind === 'ref' && x.arg.call === fd.call)?.dev;
+  }
+
+  /** A DRM fd of another device than `dev` (a foreign importer): an existing one, or a new
+   * open() of the next device; else any fd. */
+  fdOfOtherDevice(dev: bigint): Arg {
+    const others = this.of('fd').filter((f) => f.dev !== undefined && f.dev !== dev && f.dev < BigInt(this.o.devices));
+    if (others.length && !chance(this.r, 0.2)) return pick(this.r, others).arg;
+    if (this.opens >= (this.o.maxFiles ?? 3)) return this.drmFd();
+    return ref(this.genOpen(undefined, (dev + 1n) % BigInt(this.o.devices)), 'fd');
   }
 
   dumbDims(): [bigint, bigint, bigint] {
@@ -146,7 +163,7 @@ class Builder {
       case 'dup': {
         const x = this.resource(['fd', 'dmabuf']);
         const kind = x?.kind ?? 'fd';
-        this.push('dup', [x?.arg ?? lit(this.special('fd'))], (i) => [{ kind, arg: ref(i, 'fd'), size: x?.size, primary: x?.primary }]);
+        this.push('dup', [x?.arg ?? lit(this.special('fd'))], (i) => [{ kind, arg: ref(i, 'fd'), size: x?.size, primary: x?.primary, dev: x?.dev }]);
         return;
       }
       case 'create_dumb':
@@ -183,13 +200,23 @@ class Builder {
       case 'prime_handle_to_fd': {
         const { handle, fd, res } = this.handleFor();
         const flags = weighted(r, [[BigInt(DRM_CLOEXEC | DRM_RDWR), 40], [BigInt(DRM_CLOEXEC), 20], [0n, 20], [BigInt(DRM_RDWR), 15], [1n, 3], [0xffffffffn, 2]] as const);
-        this.push('prime_handle_to_fd', [fd, handle, lit(flags)], (i) => [{ kind: 'dmabuf', arg: ref(i, 'dmabuf'), size: res?.size }]);
+        this.push('prime_handle_to_fd', [fd, handle, lit(flags)], (i) => [{ kind: 'dmabuf', arg: ref(i, 'dmabuf'), size: res?.size, dev: this.devOf(fd) }]);
         return;
       }
       case 'prime_fd_to_handle': {
-        const d = this.resource(['dmabuf']) ?? (chance(r, 0.5) ? this.resource(['fd']) : undefined);
-        const fd = this.drmFd();
-        this.push('prime_fd_to_handle', [fd, d?.arg ?? lit(this.special('dmabuf'))], (i) => [{ kind: 'handle', arg: ref(i, 'handle'), fd, size: d?.size }]);
+        let d = this.resource(['dmabuf']);
+        if (!d && !this.of('dmabuf').length && !chance(r, 0.3)) {
+          // no dma-buf yet: export one first (the constructor), as mmap does with map_dumb
+          this.gen('prime_handle_to_fd');
+          const last = this.pool[this.pool.length - 1];
+          d = last?.kind === 'dmabuf' ? last : undefined;
+        }
+        d ??= chance(r, 0.5) ? this.resource(['fd']) : undefined;
+        // with several devices, half the imports go to another device (foreign imports)
+        const src = d;
+        const exporter = this.o.devices > 1 && src?.kind === 'dmabuf' ? src.dev : undefined;
+        const fd = exporter !== undefined && chance(r, 0.5) ? this.fdOfOtherDevice(exporter) : this.drmFd();
+        this.push('prime_fd_to_handle', [fd, src?.arg ?? lit(this.special('dmabuf'))], (i) => [{ kind: 'handle', arg: ref(i, 'handle'), fd, size: src?.size }]);
         return;
       }
       case 'get_magic': {

@@ -28,8 +28,8 @@ export function isProfileName(s: string): s is ProfileName {
   return Object.prototype.hasOwnProperty.call(PROFILES, s);
 }
 
-export type DeviceKind = 'vgem' | 'bochs';
-export const DEVICE_KINDS: readonly DeviceKind[] = ['vgem', 'bochs'];
+export type DeviceKind = 'vgem' | 'bochs' | 'cirrus';
+export const DEVICE_KINDS: readonly DeviceKind[] = ['vgem', 'bochs', 'cirrus'];
 export function isDeviceKind(s: string): s is DeviceKind {
   return (DEVICE_KINDS as readonly string[]).includes(s);
 }

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { printText } from '../ir/encoding.ts';
+import { IOCTLS } from '../ir/ioctls.ts';
 import type { Outcome } from '../ir/outcome.ts';
 import type { Program } from '../ir/program.ts';
 import { PROFILES, type TargetConfig } from '../ir/target.ts';
@@ -22,7 +23,8 @@ export interface KernelCheckOptions {
   seed: string;
   runs: number;
   maxCalls: number;
-  device: KernelDevice;
+  /** open(i, …) opens devices[i]. */
+  devices: readonly KernelDevice[];
   only?: number;
   batch?: number;
   saveDir?: string;
@@ -36,6 +38,8 @@ export interface KernelCheckOptions {
 export interface KernelCheckStats {
   programs: number;
   calls: number;
+  /** calls that are ioctls (the rest are open/close/dup/mmap/memory accesses) */
+  ioctls: number;
   passed: number;
   failed: number;
   known: Map<string, number>;
@@ -43,35 +47,39 @@ export interface KernelCheckStats {
   ms: number;
 }
 
-export function kernelConfig(device: KernelDevice): TargetConfig {
-  return { profile: PROFILES['linux-6.1'], devices: [device] };
+export function kernelConfig(devices: readonly KernelDevice[]): TargetConfig {
+  return { profile: PROFILES['linux-6.1'], devices };
 }
 
-export function compareOptions(device: KernelDevice): CompareOptions {
-  return device === 'bochs' ? { rename: new Set(['offset']) } : {};
+/** Exact comparison: the model knows each device's boot buffers (DeviceDesc.bootBuffers), so
+ * even bochs' and cirrus' first offsets are predicted, not renamed. */
+export function compareOptions(_devices: readonly KernelDevice[]): CompareOptions {
+  return {};
 }
 
 /** Model outcomes vs kernel outcomes: null if they agree, else the first divergence. */
-export function kernelDivergence(p: Program, device: KernelDevice, kernel: readonly Outcome[]): Divergence | null {
-  const model = runProgram(modelTarget, p, kernelConfig(device));
-  return firstDivergence(p, model, kernel, compareOptions(device));
+export function kernelDivergence(p: Program, devices: readonly KernelDevice[], kernel: readonly Outcome[]): Divergence | null {
+  const model = runProgram(modelTarget, p, kernelConfig(devices));
+  return firstDivergence(p, model, kernel, compareOptions(devices));
 }
 
 export async function runKernelCheck(t: KernelTarget, o: KernelCheckOptions): Promise<KernelCheckStats> {
   const t0 = performance.now();
-  const st: KernelCheckStats = { programs: 0, calls: 0, passed: 0, failed: 0, known: new Map(), findings: [], ms: 0 };
+  const st: KernelCheckStats = { programs: 0, calls: 0, ioctls: 0, passed: 0, failed: 0, known: new Map(), findings: [], ms: 0 };
   const indices = o.only !== undefined ? [o.only] : Array.from({ length: o.runs }, (_, i) => i);
   const batchSize = o.batch ?? 200;
   for (let b = 0; b < indices.length && !o.shouldStop?.(); b += batchSize) {
     const idx = indices.slice(b, b + batchSize);
-    const progs = idx.map((i) => programAt(o.seed, i, o.maxCalls, 1));
-    const run = await t.run(progs, o.device);
+    // the header names the devices, so a saved program replays with `gemcheck diff --target kernel`
+    const progs = idx.map((i): Program => ({ ...programAt(o.seed, i, o.maxCalls, o.devices.length), meta: { devices: o.devices } }));
+    const run = await t.run(progs, o.devices);
     st.findings.push(...run.findings);
     for (let j = 0; j < progs.length; j++) {
       const p = progs[j];
       st.programs++;
       st.calls += p.calls.length;
-      const d = kernelDivergence(p, o.device, run.outcomes[j]);
+      st.ioctls += p.calls.filter((c) => IOCTLS[c.op] !== undefined).length;
+      const d = kernelDivergence(p, o.devices, run.outcomes[j]);
       if (!d) {
         st.passed++;
         continue;
@@ -86,15 +94,15 @@ export async function runKernelCheck(t: KernelTarget, o: KernelCheckOptions): Pr
       let small = p;
       if (o.minimize !== false) {
         small = await minimizeAsync(p, async (q) => {
-          const r = await t.run([q], o.device);
-          const dq = kernelDivergence(q, o.device, r.outcomes[0]);
+          const r = await t.run([q], o.devices);
+          const dq = kernelDivergence(q, o.devices, r.outcomes[0]);
           return dq !== null && knownDivergence(q, dq) === null;
         }, d.index);
       }
-      const again = await t.run([small], o.device);
-      const ds = kernelDivergence(small, o.device, again.outcomes[0]) ?? d;
+      const again = await t.run([small], o.devices);
+      const ds = kernelDivergence(small, o.devices, again.outcomes[0]) ?? d;
       const report = `${printText(small).trimEnd()}\n${describeDivergence(small, ds, 'kernel')}\nreplay: ${o.replay(idx[j])}`;
-      if (o.saveDir) writeAtomic(join(o.saveDir, `kernel-${o.device}-seed-${o.seed}-${idx[j]}.prog`), `# ${o.replay(idx[j])}\n${printText(small)}`);
+      if (o.saveDir) writeAtomic(join(o.saveDir, `kernel-${o.devices.join('+')}-seed-${o.seed}-${idx[j]}.prog`), `# ${o.replay(idx[j])}\n${printText(small)}`);
       o.onFailure?.(idx[j], report);
     }
     st.ms = performance.now() - t0;

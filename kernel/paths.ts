@@ -51,6 +51,7 @@ export const GUEST_MODULES: readonly string[] = [
   'drivers/gpu/drm/drm_ttm_helper.ko',
   'drivers/gpu/drm/drm_vram_helper.ko',
   'drivers/gpu/drm/tiny/bochs.ko',
+  'drivers/gpu/drm/tiny/cirrus.ko',
 ];
 
 export const SETUP_COMMAND = 'npm run kernel:setup';

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Set up the real-kernel back end: Debian's 6.1 kernel, the static executor and a busybox
-# initramfs that loads vgem + bochs and runs the executor on the program channel.
+# initramfs that loads vgem, bochs and cirrus and runs the executor on the program channel.
 # Idempotent: rerun any time (e.g. after editing executor/gemcheck-exec.c).
 #
 #   bash kernel/setup.sh                 everything (installs Debian packages when root)
@@ -14,7 +14,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${GEMCHECK_CACHE_DIR:-$REPO/.cache/kernel}
 PACKAGES=(qemu-system-x86 busybox-static cpio gzip gcc libc6-dev kmod)
 # Load order. Each module's modinfo dependencies must come earlier (checked below).
-DRM_MODULES=(drm drm_shmem_helper vgem drm_kms_helper ttm drm_ttm_helper drm_vram_helper bochs)
+DRM_MODULES=(drm drm_shmem_helper vgem drm_kms_helper ttm drm_ttm_helper drm_vram_helper bochs cirrus)
 # For the virtio-serial program channel.
 VIRTIO_MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_console)
 
@@ -137,7 +137,7 @@ chan=$(arg gemcheck.chan)
 if [ "$chan" = virtio ]; then
   for m in $(cat /lib/modules/virtio.order); do insmod /lib/modules/$m.ko || fail "insmod $m"; done
 fi
-# vgem first (card0 + renderD128), then bochs (card1)
+# vgem first (card0 + renderD128), then bochs (card1), then cirrus (card2)
 for m in $(cat /lib/modules/drm.order); do insmod /lib/modules/$m.ko || fail "insmod $m"; done
 if [ "$chan" = virtio ]; then
   chan=

@@ -5,15 +5,32 @@
  */
 import type { Outcome } from '../ir/outcome.ts';
 import type { Program } from '../ir/program.ts';
+import { DEVICE_KINDS, type DeviceKind } from '../ir/target.ts';
 import { encodeProgram } from './encode.ts';
 import { GUEST_DEVICES, KernelVm, type KernelFinding, type KernelVmOptions, type VmProgramResult } from './vm.ts';
 
-export type KernelDevice = 'vgem' | 'bochs';
-/** The guest's node paths: vgem is card0/renderD128, bochs card1 (kernel/vm.ts). */
-export const KERNEL_DEVICE_INDEX: Readonly<Record<KernelDevice, number>> = { vgem: 0, bochs: 1 };
+/** Every device kind the model knows has one real device in the VM. */
+export type KernelDevice = DeviceKind;
+/** The guest's node paths: vgem is card0/renderD128, bochs card1, cirrus card2 (kernel/vm.ts). */
+export const KERNEL_DEVICE_INDEX: Readonly<Record<KernelDevice, number>> = { vgem: 0, bochs: 1, cirrus: 2 };
 
 export function isKernelDevice(s: string): s is KernelDevice {
-  return s === 'vgem' || s === 'bochs';
+  return (DEVICE_KINDS as readonly string[]).includes(s);
+}
+
+/** Why a program's device list cannot run in the VM (which has one device of each kind), or null. */
+export function kernelDevicesProblem(devices: readonly string[]): string | null {
+  if (devices.length === 0) return 'no device';
+  for (const d of devices) if (!isKernelDevice(d)) return `device ${d} (the VM has ${DEVICE_KINDS.join(', ')})`;
+  const dup = devices.find((d, i) => devices.indexOf(d) !== i);
+  return dup ? `device ${dup} twice (the VM has one of each kind)` : null;
+}
+
+/** The VM's devices for a program (its header's list, else vgem), or why it cannot run there. */
+export function programKernelDevices(p: Program): KernelDevice[] | string {
+  if (p.meta.profile && p.meta.profile !== 'linux-6.1') return `profile ${p.meta.profile}`;
+  const devs = p.meta.devices ?? ['vgem'];
+  return kernelDevicesProblem(devs) ?? (devs as KernelDevice[]);
 }
 
 /** Executor results → one Outcome per call; calls with no result (a finding) become crashes. */
@@ -42,10 +59,12 @@ export class KernelTarget {
   constructor(opts: KernelVmOptions = {}) {
     this.vm = new KernelVm(opts);
   }
-  /** Runs programs whose open(0, …) means `device`. */
-  async run(programs: readonly Program[], device: KernelDevice): Promise<KernelRun> {
+  /** Runs programs whose open(i, …) means devices[i] (distinct kinds: kernelDevicesProblem). */
+  async run(programs: readonly Program[], devices: readonly KernelDevice[]): Promise<KernelRun> {
+    const problem = kernelDevicesProblem(devices);
+    if (problem) throw new Error(`kernel target: ${problem}`);
     const batch = programs.map((p) => ({ id: this.nextId++, lines: encodeProgram(p) }));
-    const out = await this.vm.runPrograms(batch, [GUEST_DEVICES[KERNEL_DEVICE_INDEX[device]]]);
+    const out = await this.vm.runPrograms(batch, devices.map((d) => GUEST_DEVICES[KERNEL_DEVICE_INDEX[d]]!));
     return { outcomes: programs.map((p, i) => toOutcomes(p, out.results[i])), findings: out.findings };
   }
   async stop(): Promise<void> {

@@ -21,13 +21,16 @@ import {
   type RawProgramResult,
 } from './wire.ts';
 
-/** The guest's devices: vgem loads first (card0 + renderD128), then bochs (card1, no render node). */
+/** The guest's devices, in module load order: vgem (card0 + renderD128), bochs (card1) and
+ * cirrus (card2); neither modesetting driver has a render node. */
 export const GUEST_DEVICES: readonly DevEntry[] = [
   { primary: '/dev/dri/card0', render: '/dev/dri/renderD128' },
   { primary: '/dev/dri/card1', render: null },
+  { primary: '/dev/dri/card2', render: null },
 ];
 export const DEV_VGEM = 0;
 export const DEV_BOCHS = 1;
+export const DEV_CIRRUS = 2;
 /** Size of the executor's device table (MAX_DEVS in gemcheck-exec.c). */
 export const EXECUTOR_MAX_DEVS = 16;
 
@@ -301,6 +304,8 @@ export class KernelVm {
       '-device', 'virtio-serial-pci,id=vs',
       '-device', 'virtserialport,bus=vs.0,chardev=prog,name=gemcheck',
       '-device', 'bochs-display',
+      // a second shmem device with PRIME, so foreign imports (vgem <-> cirrus) run for real
+      '-device', 'cirrus-vga',
     ];
     const [cmd, ...pre] = this.opts.qemuCommand;
     if (!cmd) throw new Error('qemuCommand is empty');

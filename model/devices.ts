@@ -56,4 +56,18 @@ export const DEVICES: Readonly<Record<DeviceKind, DeviceDesc>> = {
       return { pitch, size: pageAlign(pitch * height) };
     },
   },
+  // cirrus.c (tiny): DRIVER_MODESET|DRIVER_GEM|DRIVER_ATOMIC (no render node) over the shmem
+  // helpers (DRM_GEM_SHMEM_DRIVER_OPS), so PRIME works, foreign imports included. Its fbdev
+  // console buffer is created at probe: 1024x768 RGB565 (QEMU's default mode) = 384 pages,
+  // seen on the real kernel (kernel/FINDINGS.md).
+  cirrus: {
+    renderNode: false,
+    fences: false,
+    offsetStartPage: OFFSET_START_PAGE,
+    prime: true,
+    mmapHoldsGemRef: true,
+    bootBuffers: [1024 * 768 * 2],
+    // the same helper as vgem: drm_gem_shmem_dumb_create
+    dumbLayout: (width, height, bpp) => DEVICES.vgem.dumbLayout(width, height, bpp),
+  },
 };

@@ -28,6 +28,9 @@ describe('model ≡ impl with invariants', () => {
   it('agrees on random programs (linux-6.1, bochs + vgem, as in the kernel VM)', () => {
     fc.assert(property('linux-6.1', undefined, ['bochs', 'vgem']), { numRuns: RUNS, seed: 2 });
   });
+  it('agrees on random programs (linux-6.1, vgem + cirrus: foreign imports as in the kernel VM)', () => {
+    fc.assert(property('linux-6.1', undefined, ['vgem', 'cirrus']), { numRuns: RUNS, seed: 3 });
+  });
 });
 
 describe('garbage arguments', () => {

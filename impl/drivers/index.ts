@@ -3,8 +3,10 @@ import type { DeviceKind, Profile } from '../../ir/target.ts';
 import type { DrmDriver } from '../hooks.ts';
 import { vgemDriver } from './vgem/driver.ts';
 import { bochsDriver } from './bochs/driver.ts';
+import { cirrusDriver } from './cirrus/driver.ts';
 
 export const DRIVERS: Readonly<Record<DeviceKind, (p: Profile) => DrmDriver>> = {
   vgem: vgemDriver,
   bochs: bochsDriver,
+  cirrus: cirrusDriver,
 };

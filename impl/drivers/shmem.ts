@@ -3,13 +3,13 @@
  * fake offset, mmap refusing COW mappings and redirecting imports to the exporter.
  */
 import { Errno, PAGE_SIZE } from '../../ir/uapi.ts';
-import type { GemObjectFuncs, VmOps } from '../hooks.ts';
+import type { DumbArgs, GemObjectFuncs, VmOps } from '../hooks.ts';
 import type { DrmDevice } from '../core/drm_device.ts';
 import type { DrmFile } from '../core/drm_file.ts';
 import { dmaBufMmap, type DmaBuf } from '../core/dma_buf.ts';
 import { drmGemCreateMmapOffset, drmGemHandleCreateTail, drmGemObjectInit, drmGemObjectRelease, drmGemVmClose, GemObject } from '../core/drm_gem.ts';
 import { drmPrimeGemDestroy } from '../core/drm_prime.ts';
-import { ERR_PTR, type ErrPtr } from '../core/errptr.ts';
+import { ERR_PTR, IS_ERR, type ErrPtr } from '../core/errptr.ts';
 import { PageStore } from '../core/pages.ts';
 
 export class ShmemObject extends GemObject {
@@ -78,4 +78,20 @@ export function shmemCreateWithHandle(file: DrmFile, dev: DrmDevice, size: numbe
 /** drm_gem_shmem_prime_import_sg_table: a private object of the dma-buf's size. */
 export function shmemImport(dev: DrmDevice, buf: DmaBuf): GemObject | ErrPtr {
   return shmemCreate(dev, buf.size);
+}
+
+/** drm_gem_shmem_dumb_create: pitch = DIV_ROUND_UP(width * bpp, 8), size =
+ * PAGE_ALIGN(pitch * height); the products are u32 and may wrap to a 0-byte object, which the
+ * offset manager then refuses (ENOSPC, seen on 6.1). */
+export function shmemDumbCreate(file: DrmFile, dev: DrmDevice, args: DumbArgs): number {
+  const pitch = Math.floor(((Math.imul(args.width, args.bpp) >>> 0) + 7) / 8) >>> 0;
+  const bytes = Math.imul(pitch, args.height) >>> 0;
+  const size = Math.ceil(bytes / PAGE_SIZE) * PAGE_SIZE;
+  if (dev.kernel.faults.has('throw-on-huge-dumb') && args.width > 0x10000000) throw new RangeError('dumb too large');
+  args.pitch = pitch;
+  args.size = BigInt(size);
+  const r = shmemCreateWithHandle(file, dev, size);
+  if (IS_ERR(r)) return -r.errno;
+  args.handle = r.handle;
+  return 0;
 }

@@ -6,7 +6,7 @@ import { DRM_RENDER_ALLOW } from '../../../ir/ioctls.ts';
 import { u64 } from '../../../ir/ints.ts';
 import type { DriverIoctl, DrmDriver } from '../../hooks.ts';
 import { IS_ERR } from '../../core/errptr.ts';
-import { shmemCreateWithHandle, shmemImport } from '../shmem.ts';
+import { shmemCreateWithHandle, shmemDumbCreate, shmemImport } from '../shmem.ts';
 import { fenceAttach, fenceClose, fenceSignal } from './fence.ts';
 
 /** gemcheck RO_CREATE: a read-only shmem object (drm_vma_node_set_readonly, as i915
@@ -28,20 +28,7 @@ export function vgemDriver(profile: Profile): DrmDriver {
   return {
     name: 'vgem',
     features: { render: true, prime: true },
-    // drm_gem_shmem_dumb_create: pitch = DIV_ROUND_UP(width * bpp, 8), size =
-    // PAGE_ALIGN(pitch * height); the products are u32 and may wrap to a 0-byte object.
-    dumbCreate(file, dev, args) {
-      const pitch = Math.floor(((Math.imul(args.width, args.bpp) >>> 0) + 7) / 8) >>> 0;
-      const bytes = Math.imul(pitch, args.height) >>> 0;
-      const size = Math.ceil(bytes / PAGE_SIZE) * PAGE_SIZE;
-      if (dev.kernel.faults.has('throw-on-huge-dumb') && args.width > 0x10000000) throw new RangeError('dumb too large');
-      args.pitch = pitch;
-      args.size = BigInt(size);
-      const r = shmemCreateWithHandle(file, dev, size);
-      if (IS_ERR(r)) return -r.errno;
-      args.handle = r.handle;
-      return 0;
-    },
+    dumbCreate: shmemDumbCreate,
     gemPrimeImportSgTable: shmemImport,
     ioctls: {
       fence_attach: fenceAttach,
