@@ -16,6 +16,7 @@ import { modelTarget } from '../model/model.ts';
 import { programAt, writeAtomic } from '../fuzz/check-loop.ts';
 import { minimizeAsync } from '../fuzz/minimize.ts';
 import { describeDivergence, knownDivergence } from './known.ts';
+import { exceedsGuestMemory } from './memory.ts';
 import type { KernelDevice, KernelTarget } from './target.ts';
 import type { KernelFinding } from './vm.ts';
 
@@ -42,6 +43,8 @@ export interface KernelCheckStats {
   ioctls: number;
   passed: number;
   failed: number;
+  /** not run: they would fault more TTM memory than the guest has (the kernel stalls) */
+  tooBig: number;
   known: Map<string, number>;
   findings: KernelFinding[];
   ms: number;
@@ -65,13 +68,19 @@ export function kernelDivergence(p: Program, devices: readonly KernelDevice[], k
 
 export async function runKernelCheck(t: KernelTarget, o: KernelCheckOptions): Promise<KernelCheckStats> {
   const t0 = performance.now();
-  const st: KernelCheckStats = { programs: 0, calls: 0, ioctls: 0, passed: 0, failed: 0, known: new Map(), findings: [], ms: 0 };
+  const st: KernelCheckStats = { programs: 0, calls: 0, ioctls: 0, passed: 0, failed: 0, tooBig: 0, known: new Map(), findings: [], ms: 0 };
   const indices = o.only !== undefined ? [o.only] : Array.from({ length: o.runs }, (_, i) => i);
   const batchSize = o.batch ?? 200;
   for (let b = 0; b < indices.length && !o.shouldStop?.(); b += batchSize) {
-    const idx = indices.slice(b, b + batchSize);
+    let idx = indices.slice(b, b + batchSize);
     // the header names the devices, so a saved program replays with `gemcheck diff --target kernel`
-    const progs = idx.map((i): Program => ({ ...programAt(o.seed, i, o.maxCalls, o.devices.length), meta: { devices: o.devices } }));
+    const all = idx.map((i): Program => ({ ...programAt(o.seed, i, o.maxCalls, o.devices.length), meta: { devices: o.devices } }));
+    // a TTM fault past the guest's memory never returns: such programs would only cost a
+    // timeout and a reboot each, so they are counted and left out (kernel/memory.ts)
+    const fits = all.map((p) => exceedsGuestMemory(p, o.devices) === null);
+    st.tooBig += fits.filter((f) => !f).length;
+    const progs = all.filter((_, j) => fits[j]);
+    idx = idx.filter((_, j) => fits[j]);
     const run = await t.run(progs, o.devices);
     st.findings.push(...run.findings);
     for (let j = 0; j < progs.length; j++) {
@@ -84,7 +93,7 @@ export async function runKernelCheck(t: KernelTarget, o: KernelCheckOptions): Pr
         st.passed++;
         continue;
       }
-      const known = knownDivergence(p, d);
+      const known = knownDivergence(p, d, o.devices);
       if (known) {
         st.passed++;
         st.known.set(known, (st.known.get(known) ?? 0) + 1);
@@ -96,7 +105,7 @@ export async function runKernelCheck(t: KernelTarget, o: KernelCheckOptions): Pr
         small = await minimizeAsync(p, async (q) => {
           const r = await t.run([q], o.devices);
           const dq = kernelDivergence(q, o.devices, r.outcomes[0]);
-          return dq !== null && knownDivergence(q, dq) === null;
+          return dq !== null && knownDivergence(q, dq, o.devices) === null && exceedsGuestMemory(q, o.devices) === null;
         }, d.index);
       }
       const again = await t.run([small], o.devices);
