@@ -50,4 +50,19 @@ describe('gemcheck CLI', () => {
     expect(gemcheck('run', join(tmp, 'missing.prog')).code).toBe(2);
     expect(gemcheck('frobnicate').code).toBe(2);
   });
+  it('kernel exec: a C file that does not compile is bad input (exit 2) without touching the kernel', () => {
+    const f = join(tmp, 'broken.c');
+    writeFileSync(f, '#include <stdio.h>\nint main(void) { return undeclared_thing; }\n');
+    const r = gemcheck('kernel', 'exec', f);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    const lines = r.err.trimEnd().split('\n');
+    expect(lines[0]).toBe(`gemcheck: ${f}: does not compile (gcc -O1 -static -Wall)`);
+    expect(lines.slice(1).join('\n')).toMatch(/broken\.c:2:\d+: error: .undeclared_thing. undeclared/);
+    const missing = gemcheck('kernel', 'exec', join(tmp, 'missing.c'));
+    expect(missing.code).toBe(2);
+    expect(missing.err.trim()).toBe(`gemcheck: ${join(tmp, 'missing.c')}: ENOENT`);
+    expect(gemcheck('kernel', 'exec', f, '--timeout', 'soon').code).toBe(2);
+    expect(gemcheck('kernel', 'exec').code).toBe(2);
+  });
 });

@@ -2,7 +2,7 @@
  * The gemcheck command line: run, diff, check. Bad input (flags, files) is a one-line error
  * with its location and exit code 2; a failing check or a divergence exits 1.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { printCall, printOutcome, ParseError, parseProgram } from '../ir/encoding.ts';
 import { validate, type Program } from '../ir/program.ts';
@@ -16,6 +16,8 @@ import { runCheckLoop } from '../fuzz/check-loop.ts';
 import { doctor } from '../kernel/doctor.ts';
 import { kernelDevicesProblem, KernelTarget, type KernelDevice } from '../kernel/target.ts';
 import { compareOptions, kernelConfig, runKernelCheck } from '../kernel/check.ts';
+import { binaryNameFor, CompileError, compileStatic, GCC, GCC_FLAGS } from '../kernel/compile.ts';
+import { BinaryRefusedError, KernelVm, type BinaryRunResult } from '../kernel/vm.ts';
 import { DEVICE_KINDS, isDeviceKind, type DeviceKind } from '../ir/target.ts';
 
 class UsageError extends Error {}
@@ -236,6 +238,7 @@ async function kernelCheck(o: { seed: string; runs: string; maxCalls: string; on
     });
     for (const f of st.findings) console.log(`KERNEL ${f.kind.toUpperCase()} in program ${f.programId}: ${f.reason}\n${f.consoleLog.split('\n').slice(-30).join('\n')}`);
     for (const [name, n] of st.known) console.log(`known divergence ${name}: ${n} programs`);
+    if (st.tooBig) console.log(`not run: ${st.tooBig} programs fault more TTM memory than the guest has (kernel/memory.ts)`);
     const secs = st.ms / 1000;
     console.log(`rate: ${(st.programs / secs).toFixed(1)} programs/s, ${Math.round(st.calls / secs)} calls/s, ${Math.round(st.ioctls / secs)} ioctls/s through the VM (${st.calls} calls, ${st.ioctls} ioctls in ${secs.toFixed(1)} s; boot ${(bootMs / 1000).toFixed(1)} s)`);
     if (stop) console.log(`interrupted after ${st.programs} programs`);
@@ -246,15 +249,61 @@ async function kernelCheck(o: { seed: string; runs: string; maxCalls: string; on
   }
 }
 
-program
-  .command('kernel')
-  .description('the real-kernel target')
+const kernel = program.command('kernel').description('the real-kernel target');
+
+kernel
   .command('doctor')
   .description('say what the kernel target needs and what is missing')
   .action(() => {
     const d = doctor();
     for (const l of d.lines) console.log(l);
     if (!d.ok) process.exitCode = 1;
+  });
+
+kernel
+  .command('exec <file.c>')
+  .description('compile a standalone C program (gcc -static), run it in the kernel VM, print its output and how it ended (exit 0: it exited 0 and the kernel stayed clean)')
+  .option('--timeout <s>', 'kill it after this many seconds', '60')
+  .action(async (file: string, o: { timeout: string }) => {
+    const secs = intOpt('--timeout', o.timeout, 60);
+    if (secs < 1 || secs > 86_400) throw new UsageError(`--timeout: expected 1..86400 seconds, got ${secs}`);
+    try {
+      if (!statSync(file).isFile()) throw new UsageError(`${file}: not a file`);
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`${file}: ${(e as NodeJS.ErrnoException).code ?? 'cannot read'}`);
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = compileStatic(file, { onWarnings: (w) => process.stderr.write(w) });
+    } catch (e) {
+      if (!(e instanceof CompileError)) throw e;
+      throw new UsageError(e.stderr ? `${file}: does not compile (${GCC} ${GCC_FLAGS.join(' ')})\n${e.stderr.trimEnd()}` : e.message);
+    }
+    const d = doctor();
+    if (!d.ok) throw new UsageError(`the kernel target is not set up:\n${d.lines.join('\n')}`);
+    const vm = new KernelVm();
+    let r: BinaryRunResult;
+    try {
+      r = await vm.runBinary(bytes, { name: binaryNameFor(file), timeoutMs: secs * 1000 });
+    } catch (e) {
+      if (!(e instanceof BinaryRefusedError)) throw e;
+      console.log(`gemcheck: ${e.message}`);
+      process.exitCode = 1;
+      return;
+    } finally {
+      await vm.stop();
+    }
+    for (const l of r.output) console.log(l);
+    const st = r.status;
+    if (st.kind === 'exit') console.log(`exit ${st.code}`);
+    else if (st.kind === 'killed') console.log(`killed ${st.signal}`);
+    else if (st.kind === 'timeout') console.log('timeout');
+    if (r.finding) {
+      process.stderr.write(`--- kernel console (last 40 lines) ---\n${r.finding.consoleLog.split('\n').slice(-40).join('\n')}\n`);
+      console.log(`kernel finding: ${r.finding.kind}: ${r.finding.reason}`);
+    }
+    process.exitCode = st.kind === 'exit' && st.code === 0 && !r.finding ? 0 : 1;
   });
 
 try {

@@ -4,17 +4,22 @@
  *
  * Build: gcc -O2 -static -o gemcheck-exec gemcheck-exec.c
  * Usage: gemcheck-exec [--io PATH | --in PATH --out PATH] [--taint] [--flush-each]
+ *                      [--exec-dir DIR]
  *        (default stdin/stdout; --taint reports kernel taint changes, --flush-each writes each
- *        result line at once instead of at done)
+ *        result line at once instead of at done; --exec-dir is where `file` uploads go,
+ *        default /tmp)
  *        gemcheck-exec --vectors      print the pattern/digest test vectors and exit
  *
- * No randomness, no clocks: the same input gives the same calls in the same order.
+ * No randomness, and no clocks except for the timeout of `exec`: the same input gives the
+ * same calls in the same order.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/capability.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,8 +31,11 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- DRM uapi (defined here so the build needs only libc headers) ---- */
@@ -587,18 +595,22 @@ static void close_program_fds(void) {
   for (int fd = 3; fd < RESERVED_FD; fd++) close(fd);
 }
 
+/* With --taint: a taint line for program or exec `id` if the kernel's taint changed. */
+static void report_taint(uint64_t id) {
+  if (!taint_on) return;
+  uint64_t t = read_taint();
+  if (t != taint_last) {
+    out_printf("taint %" PRIu64 " %" PRIu64 "\n", id, t);
+    taint_last = t;
+  }
+}
+
 static void finish_program(void) {
   for (size_t i = 0; i < nmaps; i++)
     if (maps[i].live) munmap(maps[i].addr, maps[i].len);
   nmaps = 0;
   close_program_fds();
-  if (taint_on) {
-    uint64_t t = read_taint();
-    if (t != taint_last) {
-      out_printf("taint %" PRIu64 " %" PRIu64 "\n", prog_id, t);
-      taint_last = t;
-    }
-  }
+  report_taint(prog_id);
   out_printf("done %" PRIu64 "\n", prog_id);
   out_flush();
 }
@@ -677,11 +689,326 @@ static void set_dev(char **tok, int ntok) {
   }
 }
 
+/* ---- standalone binaries: file, data, exec (PROTOCOL.md "Standalone binaries") ---- */
+
+#define NAME_MAX_LEN 64
+#define EXEC_TIMEOUT_MAX 86400         /* seconds */
+#define OUT_LINE_MAX 3000              /* a longer output line is cut here */
+#define OUT_TOTAL_MAX (1 << 20)        /* bytes of a binary's output that are relayed */
+
+static const char *exec_dir = "/tmp";
+static char upload_path[PATH_MAX];     /* the file `data` appends to; empty: none */
+static struct rlimit start_nofile;     /* RLIMIT_NOFILE as we found it, for binaries */
+
+/* bad <id|-> - <message>: the answer to a malformed or failed file/data/exec line */
+static void bad_binary(const char *id, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void bad_binary(const char *id, const char *fmt, ...) {
+  char msg[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  out_printf("bad %s - %s\n", id, msg);
+  out_flush();
+}
+
+/* [A-Za-z0-9_.-]{1,64}, but not . or .. (those are directories) */
+static int valid_name(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > NAME_MAX_LEN || !strcmp(s, ".") || !strcmp(s, "..")) return 0;
+  for (; *s; s++) {
+    char c = *s;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+          c == '_' || c == '.' || c == '-'))
+      return 0;
+  }
+  return 1;
+}
+
+static int upload_file_path(const char *name, char *path, size_t size) {
+  int n = snprintf(path, size, "%s/%s", exec_dir, name);
+  return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
+/* A failed or malformed upload removes its file, so a later exec cannot run half a binary. */
+static void upload_abort(void) {
+  if (upload_path[0]) unlink(upload_path);
+  upload_path[0] = 0;
+}
+
+/* file <name>: create or truncate <exec-dir>/<name>, mode 0755; later data lines append. */
+static void upload_begin(char **tok, int ntok) {
+  char path[PATH_MAX];
+  upload_path[0] = 0;
+  if (ntok != 2 || !valid_name(tok[1]) || upload_file_path(tok[1], path, sizeof path)) {
+    bad_binary("-", "bad name");
+    return;
+  }
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0755);
+  if (fd < 0) {
+    bad_binary("-", "cannot create %s: %s", tok[1], strerror(errno));
+    return;
+  }
+  if (fchmod(fd, 0755) < 0) { /* the umask, or an older file's mode */
+    bad_binary("-", "cannot chmod %s: %s", tok[1], strerror(errno));
+    close(fd);
+    unlink(path);
+    return;
+  }
+  close(fd);
+  snprintf(upload_path, sizeof upload_path, "%s", path);
+}
+
+static int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* data <hex>: append the bytes to the file of the last file line. */
+static void upload_data(char **tok, int ntok) {
+  static uint8_t bytes[MAX_LINE / 2];
+  if (!upload_path[0]) {
+    bad_binary("-", "data without file");
+    return;
+  }
+  if (ntok != 2) {
+    bad_binary("-", "bad data line");
+    upload_abort();
+    return;
+  }
+  size_t n = strlen(tok[1]);
+  if (n % 2 || n / 2 > sizeof bytes) {
+    bad_binary("-", "bad hex");
+    upload_abort();
+    return;
+  }
+  for (size_t i = 0; i < n / 2; i++) {
+    int hi = hex_digit(tok[1][2 * i]), lo = hex_digit(tok[1][2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      bad_binary("-", "bad hex");
+      upload_abort();
+      return;
+    }
+    bytes[i] = (uint8_t)(hi << 4 | lo);
+  }
+  int fd = open(upload_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0) {
+    bad_binary("-", "write failed: %s", strerror(errno));
+    upload_abort();
+    return;
+  }
+  for (size_t off = 0; off < n / 2;) {
+    ssize_t w = write(fd, bytes + off, n / 2 - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      bad_binary("-", "write failed: %s", w < 0 ? strerror(errno) : "short write");
+      close(fd);
+      upload_abort();
+      return;
+    }
+    off += (size_t)w;
+  }
+  close(fd);
+}
+
+/* What a binary prints, relayed as `out <id> <line>` lines. */
+struct relay {
+  uint64_t id;
+  char line[OUT_LINE_MAX];
+  size_t len;    /* bytes of the current line kept (a longer line is cut) */
+  size_t total;  /* bytes relayed so far */
+  int truncated; /* OUT_TOTAL_MAX reached: the rest is read and dropped */
+};
+
+static void relay_line(struct relay *r) {
+  out_printf("out %" PRIu64 " %.*s\n", r->id, (int)r->len, r->line);
+  r->len = 0;
+}
+
+static void relay_bytes(struct relay *r, const char *b, size_t n) {
+  for (size_t i = 0; i < n && !r->truncated; i++) {
+    if (r->total++ == OUT_TOTAL_MAX) {
+      if (r->len) relay_line(r);
+      out_printf("out %" PRIu64 " [output truncated]\n", r->id);
+      r->truncated = 1;
+      return;
+    }
+    unsigned char c = (unsigned char)b[i];
+    if (c == '\n') {
+      relay_line(r);
+    } else if (r->len < OUT_LINE_MAX) {
+      r->line[r->len++] = (c < 0x20 && c != '\t') || c >= 0x7f ? '?' : (char)c;
+    }
+  }
+}
+
+/* Read once from the pipe: 1 if it gave bytes, 0 at end of file (or an error), -1 if there
+ * was nothing to read (EAGAIN, EINTR). */
+static int relay_read(struct relay *r, int fd) {
+  char b[4096];
+  ssize_t n = read(fd, b, sizeof b);
+  if (n < 0) return errno == EINTR || errno == EAGAIN ? -1 : 0;
+  if (n == 0) return 0;
+  relay_bytes(r, b, (size_t)n);
+  return 1;
+}
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The forked child: own process group, stdin /dev/null, stdout and stderr the relay pipe, our
+ * start-up fd limit and signal dispositions, nothing else open (every other fd of ours is
+ * close-on-exec). An exec failure is reported through errfd. */
+static void child_exec(const char *path, int nul, int out, int errfd) __attribute__((noreturn));
+static void child_exec(const char *path, int nul, int out, int errfd) {
+  char *argv[] = {(char *)path, NULL};
+  setpgid(0, 0);
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); /* dies with us, not left behind */
+  signal(SIGPIPE, SIG_DFL);                  /* an ignored signal would stay ignored */
+  setrlimit(RLIMIT_NOFILE, &start_nofile);
+  if (dup2(nul, 0) >= 0 && dup2(out, 1) >= 0 && dup2(out, 2) >= 0) execv(path, argv);
+  int e = errno;
+  ssize_t unused = write(errfd, &e, sizeof e);
+  (void)unused;
+  _exit(127);
+}
+
+/* Fork and exec path; relay its output; kill its process group after secs seconds. Prints
+ * the status line (exit/killed/timeout) or a bad line; not done. */
+static void run_binary(uint64_t id, const char *ids, const char *path, uint64_t secs) {
+  struct stat st;
+  if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+    bad_binary(ids, "no such file");
+    return;
+  }
+  int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (nul < 0) {
+    bad_binary(ids, "/dev/null: %s", strerror(errno));
+    return;
+  }
+  int outp[2], errp[2];
+  if (pipe2(outp, O_CLOEXEC) < 0) {
+    bad_binary(ids, "pipe: %s", strerror(errno));
+    close(nul);
+    return;
+  }
+  if (pipe2(errp, O_CLOEXEC) < 0) {
+    bad_binary(ids, "pipe: %s", strerror(errno));
+    close(nul);
+    close(outp[0]);
+    close(outp[1]);
+    return;
+  }
+  pid_t pid = fork();
+  if (pid == 0) child_exec(path, nul, outp[1], errp[1]);
+  int fork_errno = errno;
+  close(nul);
+  close(outp[1]);
+  close(errp[1]);
+  if (pid < 0) {
+    bad_binary(ids, "fork: %s", strerror(fork_errno));
+    close(outp[0]);
+    close(errp[0]);
+    return;
+  }
+  /* the error pipe closes on a successful exec, or carries the errno of a failed one */
+  int exec_errno = 0;
+  ssize_t n;
+  do n = read(errp[0], &exec_errno, sizeof exec_errno);
+  while (n < 0 && errno == EINTR);
+  close(errp[0]);
+  if (n == (ssize_t)sizeof exec_errno) {
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+    close(outp[0]);
+    bad_binary(ids, "cannot exec: %s", strerror(exec_errno));
+    return;
+  }
+
+  /* relay until the child exits or the timeout; a pidfd says when it exits, else we look
+   * every 10 ms */
+  struct relay *r = calloc(1, sizeof *r);
+  if (!r) abort();
+  r->id = id;
+  int pidfd = -1;
+#ifdef SYS_pidfd_open
+  pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+#endif
+  struct pollfd pf[2] = {{.fd = outp[0], .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
+  int64_t deadline = now_ms() + (int64_t)secs * 1000;
+  int status = 0, reaped = 0, timed_out = 0;
+  for (;;) {
+    int64_t left = deadline - now_ms();
+    if (left <= 0) {
+      timed_out = 1;
+      break;
+    }
+    if (pidfd < 0 && left > 10) left = 10;
+    if (poll(pf, 2, (int)left) < 0) continue; /* EINTR; the deadline still holds */
+    if (pf[0].revents) {
+      if (relay_read(r, pf[0].fd) == 0) pf[0].fd = -1; /* end of output */
+      out_flush();
+    }
+    if (pidfd >= 0 ? pf[1].revents != 0 : waitpid(pid, &status, WNOHANG) == pid) {
+      reaped = pidfd < 0;
+      break;
+    }
+  }
+  /* the timed-out child, and whatever it left running in its process group */
+  kill(-pid, SIGKILL);
+  if (timed_out) kill(pid, SIGKILL); /* not yet reaped, so still ours: even if setpgid failed */
+  if (!reaped)
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  if (pidfd >= 0) close(pidfd);
+  /* what is still in the pipe (bounded: a writer outside the group could go on forever) */
+  if (pf[0].fd >= 0) {
+    fcntl(pf[0].fd, F_SETFL, O_NONBLOCK);
+    for (int i = 0; i < OUT_TOTAL_MAX / 4096 && relay_read(r, pf[0].fd) > 0; i++) {}
+  }
+  close(outp[0]);
+  if (r->len && !r->truncated) relay_line(r); /* a last line without newline */
+  free(r);
+  if (timed_out) out_printf("timeout %" PRIu64 "\n", id);
+  else if (WIFSIGNALED(status)) out_printf("killed %" PRIu64 " %d\n", id, WTERMSIG(status));
+  else out_printf("exit %" PRIu64 " %d\n", id, WEXITSTATUS(status));
+  report_taint(id);
+}
+
+/* exec <id> <name> <timeout-seconds>: run an uploaded binary; always ends with done <id>
+ * once the id parses. */
+static void exec_line(char **tok, int ntok) {
+  uint64_t id, secs;
+  char ids[24], path[PATH_MAX];
+  if (ntok < 2 || parse_dec(tok[1], &id)) {
+    bad_outside("bad exec line");
+    return;
+  }
+  snprintf(ids, sizeof ids, "%" PRIu64, id);
+  if (ntok != 4) bad_binary(ids, "bad exec line");
+  else if (state != S_IDLE) bad_binary(ids, "exec inside a program");
+  else if (!valid_name(tok[2]) || upload_file_path(tok[2], path, sizeof path))
+    bad_binary(ids, "bad name");
+  else if (parse_dec(tok[3], &secs) || secs == 0 || secs > EXEC_TIMEOUT_MAX)
+    bad_binary(ids, "bad timeout");
+  else run_binary(id, ids, path, secs);
+  out_printf("done %s\n", ids);
+  out_flush();
+}
+
 /* Handle one input line. Returns 1 on quit. */
 static int handle_line(char *line, int too_long) {
   char *tok[MAX_ARGS + 2];
   char msg[128];
   if (too_long) {
+    if (!strncmp(line, "data", 4) && (line[4] == ' ' || line[4] == '\t')) {
+      bad_outside("line too long"); /* bytes are missing: the upload is void */
+      upload_abort();
+      return 0;
+    }
     if (state == S_PROG) mark_bad(ncalls, "line too long");
     else if (state == S_IDLE) bad_outside("line too long");
     return 0;
@@ -694,6 +1021,19 @@ static int handle_line(char *line, int too_long) {
 
   if (!strcmp(w, "dev")) {
     set_dev(tok, ntok);
+    return 0;
+  }
+  /* uploads apply at once, like dev; exec refuses to run inside a program */
+  if (!strcmp(w, "file")) {
+    upload_begin(tok, ntok);
+    return 0;
+  }
+  if (!strcmp(w, "data")) {
+    upload_data(tok, ntok);
+    return 0;
+  }
+  if (!strcmp(w, "exec")) {
+    exec_line(tok, ntok);
     return 0;
   }
   if (!strcmp(w, "quit")) {
@@ -815,8 +1155,13 @@ int main(int argc, char **argv) {
       out_path = argv[++i];
     } else if (i + 1 < argc && !strcmp(argv[i], "--io")) {
       io_path = argv[++i];
+    } else if (i + 1 < argc && !strcmp(argv[i], "--exec-dir") && argv[i + 1][0] &&
+               strlen(argv[i + 1]) < PATH_MAX - NAME_MAX_LEN - 2) {
+      exec_dir = argv[++i];
     } else {
-      fprintf(stderr, "usage: %s [--io PATH | --in PATH --out PATH] [--taint] [--flush-each] | --vectors\n",
+      fprintf(stderr,
+              "usage: %s [--io PATH | --in PATH --out PATH] [--taint] [--flush-each] "
+              "[--exec-dir DIR] | --vectors\n",
               argv[0]);
       return 2;
     }
@@ -830,6 +1175,7 @@ int main(int argc, char **argv) {
 
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl)) die("getrlimit");
+  start_nofile = rl;
   if (rl.rlim_cur < RESERVED_FD + 8) {
     rl.rlim_cur = rl.rlim_max < 1024 ? rl.rlim_max : 1024;
     if (setrlimit(RLIMIT_NOFILE, &rl)) die("setrlimit");
@@ -847,6 +1193,8 @@ int main(int argc, char **argv) {
   }
   move_fd(in_fd, FD_IN); /* stdin/stdout themselves stay open: fds 0-2 are never reused */
   move_fd(out_fd, FD_OUT);
+  fcntl(FD_IN, F_SETFD, FD_CLOEXEC); /* binaries run by exec must not inherit our fds */
+  fcntl(FD_OUT, F_SETFD, FD_CLOEXEC);
   /* a serial line must be raw: no echo, no CR/NL mangling */
   struct termios tio;
   if (tcgetattr(FD_IN, &tio) == 0) {
@@ -857,6 +1205,7 @@ int main(int argc, char **argv) {
     int t = open("/proc/sys/kernel/tainted", O_RDONLY);
     if (t < 0) die("/proc/sys/kernel/tainted");
     move_fd(t, FD_TAINT);
+    fcntl(FD_TAINT, F_SETFD, FD_CLOEXEC);
     taint_last = read_taint();
   }
   for (int fd = 0; fd < 3; fd++) fcntl(fd, F_SETFD, 0);

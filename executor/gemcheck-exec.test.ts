@@ -58,7 +58,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** Run the executor on `input` lines; returns raw output lines. */
 function exec(input: readonly string[], args: readonly string[] = []): string[] {
-  const r = spawnSync(exe, args, { input: input.map((l) => l + '\n').join(''), encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(exe, args, { input: input.map((l) => l + '\n').join(''), encoding: 'utf8', timeout: 20_000, maxBuffer: 1 << 26 });
   if (r.error) throw r.error;
   expect(r.status, r.stderr).toBe(0);
   return r.stdout.split('\n').filter((l) => l !== '');
@@ -557,5 +557,229 @@ describe('executor: result encoding', () => {
       'res 18446744073709551615 4 err 9',
       'done 18446744073709551615',
     ]);
+  });
+});
+
+describe('executor: standalone binaries (file, data, exec)', () => {
+  let binDir = '';
+  const bins = new Map<string, Buffer>();
+  const SOURCES: Record<string, string> = {
+    // lines, an empty line, a tab, control and high bytes, stderr, a last line without newline
+    hello: `#include <stdio.h>
+int main(void) {
+  printf("hello, world\\n\\n\\tindented  twice\\n");
+  printf("ctl\\001\\033[0m high\\377\\n");
+  fflush(stdout);
+  fprintf(stderr, "to stderr\\n");
+  printf("no newline");
+  return 3;
+}`,
+    segv: `#include <signal.h>
+#include <stdio.h>
+int main(void) { puts("about to fault"); fflush(stdout); raise(SIGSEGV); return 0; }`,
+    sleeper: `#include <stdio.h>
+#include <unistd.h>
+int main(void) { puts("sleeping"); fflush(stdout); sleep(30); puts("woke"); return 0; }`,
+    // what a binary inherits: fds 0-2 only, stdin at end of file, a background child is killed
+    inherit: `#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+  printf("open fds:");
+  for (int fd = 0; fd < 1024; fd++) if (fcntl(fd, F_GETFD) >= 0) printf(" %d", fd);
+  char c;
+  printf("\\nstdin read: %zd\\n", read(0, &c, 1));
+  fflush(stdout);
+  if (fork() == 0) { sleep(20); puts("orphan"); return 0; }
+  return 0;
+}`,
+    flood: `#include <stdio.h>
+#include <string.h>
+int main(void) {
+  static char line[5001];
+  memset(line, 'a', 5000);
+  puts(line);
+  for (int i = 0; i < 200000; i++) printf("%09d\\n", i);
+  return 0;
+}`,
+  };
+
+  beforeAll(() => {
+    binDir = path.join(dir, 'bin');
+    fs.mkdirSync(binDir);
+    for (const [name, src] of Object.entries(SOURCES)) {
+      const c = path.join(dir, `${name}.c`);
+      fs.writeFileSync(c, src);
+      const out = path.join(dir, `${name}.bin`);
+      const cc = spawnSync('gcc', ['-O1', '-static', '-Wall', '-o', out, c], { encoding: 'utf8' });
+      if (cc.error || cc.status !== 0) throw new Error(`gcc ${name}.c: ${cc.error?.message ?? cc.stderr}`);
+      bins.set(name, fs.readFileSync(out));
+    }
+  });
+
+  /** file + data lines for `bytes` under `name`, at most 4000 hex digits per line. */
+  function upload(name: string, bytes: Uint8Array, upper = false): string[] {
+    const hex = Buffer.from(bytes).toString('hex');
+    const lines = [`file ${name}`];
+    for (let i = 0; i < hex.length; i += 4000) {
+      const h = hex.slice(i, i + 4000);
+      lines.push(`data ${upper ? h.toUpperCase() : h}`);
+    }
+    return lines;
+  }
+  const bin = (name: string) => bins.get(name) as Buffer;
+  const execIn = (input: readonly string[]) => exec(input, ['--exec-dir', binDir]);
+
+  it('relays output line by line, sanitised, and reports the exit code', () => {
+    const out = execIn([...upload('hello', bin('hello')), 'exec 1 hello 10']);
+    expect(out).toEqual([
+      'ready',
+      'out 1 hello, world',
+      'out 1 ',
+      'out 1 \tindented  twice',
+      'out 1 ctl??[0m high?',
+      'out 1 to stderr',
+      'out 1 no newline',
+      'exit 1 3',
+      'done 1',
+    ]);
+    // what the host parses
+    expect(parseExecLine(out[2] as string)).toEqual({ type: 'out', id: 1, text: '' });
+    expect(fs.statSync(path.join(binDir, 'hello')).mode & 0o777).toBe(0o755);
+  });
+
+  it('accepts upper-case hex and runs an uploaded file again without re-uploading', () => {
+    const out = execIn([...upload('hello2', bin('hello'), true), 'exec 1 hello2 10', 'exec 2 hello2 10']);
+    expect(out.filter((l) => l.startsWith('exit'))).toEqual(['exit 1 3', 'exit 2 3']);
+    expect(out.filter((l) => l.startsWith('done'))).toEqual(['done 1', 'done 2']);
+  });
+
+  it('reports a binary killed by a signal', () => {
+    expect(execIn([...upload('segv', bin('segv')), 'exec 2 segv 10'])).toEqual(['ready', 'out 2 about to fault', 'killed 2 11', 'done 2']);
+  });
+
+  it('kills a binary that outlives its timeout', () => {
+    const t0 = Date.now();
+    const out = execIn([...upload('sleeper', bin('sleeper')), 'exec 3 sleeper 1']);
+    const ms = Date.now() - t0;
+    expect(out).toEqual(['ready', 'out 3 sleeping', 'timeout 3', 'done 3']);
+    expect(ms).toBeGreaterThanOrEqual(1000);
+    expect(ms).toBeLessThan(10_000);
+  });
+
+  it('gives the binary fds 0-2 only and stdin at end of file, and kills what it leaves behind', () => {
+    const t0 = Date.now();
+    const out = execIn([...upload('inherit', bin('inherit')), 'exec 4 inherit 10', 'prog 5', 'end']);
+    expect(out).toEqual(['ready', 'out 4 open fds: 0 1 2', 'out 4 stdin read: 0', 'exit 4 0', 'done 4', 'done 5']);
+    // the background child held the output pipe: had it survived, the executor would wait for it
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+
+  it('cuts long lines at 3000 bytes and stops relaying after 1 MiB', () => {
+    const out = execIn([...upload('flood', bin('flood')), 'exec 6 flood 20']);
+    expect(out[1]).toBe(`out 6 ${'a'.repeat(3000)}`);
+    expect(out[2]).toBe('out 6 000000000');
+    expect(out.slice(-3)).toEqual(['out 6 [output truncated]', 'exit 6 0', 'done 6']);
+    // exactly the first 1 MiB was read and relayed: the 5001 bytes of the long line, then the
+    // 10-byte number lines, the last of them cut mid-line (relayed without its newline)
+    const numbers = out.slice(2, -3).map((l) => l.slice('out 6 '.length));
+    expect(numbers.slice(0, -1).every((t) => /^\d{9}$/.test(t))).toBe(true);
+    expect(numbers.at(-1)).toMatch(/^\d{0,8}$/);
+    expect(5001 + numbers.reduce((n, t) => n + t.length + 1, 0) - 1).toBe(1 << 20);
+  });
+
+  it('refuses bad names', () => {
+    const out = execIn(['file ../escape', 'file', 'file a/b', 'file ..', `file ${'x'.repeat(65)}`, 'exec 7 ../escape 1', 'exec 8 .. 1']);
+    expect(out).toEqual([
+      'ready',
+      'bad - - bad name',
+      'bad - - bad name',
+      'bad - - bad name',
+      'bad - - bad name',
+      'bad - - bad name',
+      'bad 7 - bad name',
+      'done 7',
+      'bad 8 - bad name',
+      'done 8',
+    ]);
+    expect(fs.existsSync(path.join(dir, 'escape'))).toBe(false);
+    // the longest name is fine
+    const name = 'A-z_0.9'.padEnd(64, 'x');
+    expect(execIn([...upload(name, bin('segv')), `exec 9 ${name} 5`])).toContain('killed 9 11');
+  });
+
+  it('refuses bad hex and voids the upload, so the half binary never runs', () => {
+    const good = upload('halfbin', bin('hello'));
+    const out = execIn([good[0] as string, good[1] as string, 'data 0g', good[2] as string, 'exec 10 halfbin 5']);
+    expect(out).toEqual(['ready', 'bad - - bad hex', 'bad - - data without file', 'bad 10 - no such file', 'done 10']);
+    expect(fs.existsSync(path.join(binDir, 'halfbin'))).toBe(false);
+    expect(execIn(['file odd', 'data abc', 'file two', 'data 00 11', 'exec 11 odd 1'])).toEqual([
+      'ready',
+      'bad - - bad hex',
+      'bad - - bad data line',
+      'bad 11 - no such file',
+      'done 11',
+    ]);
+  });
+
+  it('voids an upload whose data line is too long', () => {
+    const out = execIn(['file toolong', `data ${'00'.repeat(2100)}`, 'exec 12 toolong 1']);
+    expect(out).toEqual(['ready', 'bad - - line too long', 'bad 12 - no such file', 'done 12']);
+  });
+
+  it('exec of a name never uploaded: no such file, then done', () => {
+    expect(execIn(['exec 13 neveruploaded 1'])).toEqual(['ready', 'bad 13 - no such file', 'done 13']);
+    expect(execIn(['data 00'])).toEqual(['ready', 'bad - - data without file']);
+  });
+
+  it('refuses a file that is not an executable, a bad timeout and malformed exec lines', () => {
+    const out = execIn(['file junk', 'data 00112233', 'exec 14 junk 1', 'exec 15 junk 0', 'exec 16 junk 86401', 'exec 17 junk', 'exec 18 junk 1 2', 'exec x junk 1', 'exec']);
+    expect(out).toEqual([
+      'ready',
+      'bad 14 - cannot exec: Exec format error',
+      'done 14',
+      'bad 15 - bad timeout',
+      'done 15',
+      'bad 16 - bad timeout',
+      'done 16',
+      'bad 17 - bad exec line',
+      'done 17',
+      'bad 18 - bad exec line',
+      'done 18',
+      'bad - - bad exec line',
+      'bad - - bad exec line',
+    ]);
+  });
+
+  it('refuses exec inside a program and leaves the program alone', () => {
+    const out = execIn([...devLines(), ...upload('segv', bin('segv')), 'prog 1', 'open 0 0', 'exec 19 segv 5', 'dup r0.fd', 'end']);
+    expect(out).toEqual(['ready', 'bad 19 - exec inside a program', 'done 19', 'res 1 0 ok fd=3', 'res 1 1 ok fd=4', 'done 1']);
+  });
+
+  it('leaves the program path as it was: programs before and after an exec start at fd 3', () => {
+    const out = execIn([
+      ...devLines(),
+      'prog 1',
+      'open 0 0',
+      'mmap r0.fd 0 4096 3 1',
+      'end',
+      ...upload('hello', bin('hello')),
+      'exec 20 hello 5',
+      'prog 2',
+      'open 0 0',
+      'mmap r0.fd 0 4096 3 1',
+      'write r1.map 0 16 1',
+      'read r1.map 0 16',
+      'end',
+      'quit',
+    ]);
+    const c = new ResultCollector();
+    for (const l of out) if (!/^(out|exit|done) 20( |$)/.test(l)) c.push(parseExecLine(l));
+    expect(c.stray).toEqual([]);
+    expect(c.complete.map((p) => p.id)).toEqual([1, 2]);
+    expect(c.complete[0]?.results).toEqual([ok(0, { fd: 3n }), ok(1, { map: 1n })]);
+    expect(c.complete[1]?.results).toEqual([ok(0, { fd: 3n }), ok(1, { map: 1n }), ok(2), ok(3, { digest: 3939332522n })]);
+    expect(out).toContain('exit 20 3');
+    expect(out.filter((l) => l.startsWith('out 20 '))).toHaveLength(6);
   });
 });

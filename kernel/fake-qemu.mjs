@@ -2,6 +2,9 @@
 // program socket like QEMU would, and plays a guest whose executor answers `ok` to every call.
 // Ops that make it misbehave: `hang` (never answers), `warn` (console WARNING + taint line at
 // done), `oops` (console BUG + exits like a panicked guest with -no-reboot).
+// Standalone binaries (file/data/exec): the uploaded bytes are read as a script, one command a
+// line: `print <text>`, `exit <code>`, `kill <signal>`, `timeout`, and `hang`/`warn`/`oops` as
+// above; a file that does not start with `#fake` is `cannot exec: Exec format error`.
 import net from 'node:net';
 
 const args = process.argv.slice(2);
@@ -18,6 +21,38 @@ const sock = net.connect(sockPath, () => sock.write('ready\n'));
 let buf = '';
 let prog = null;
 let hung = false;
+const files = new Map();
+let upload = null;
+
+function runBinary(id, name) {
+  const script = files.get(name);
+  if (script === undefined) return sock.write(`bad ${id} - no such file\ndone ${id}\n`);
+  if (!script.startsWith('#fake')) return sock.write(`bad ${id} - cannot exec: Exec format error\ndone ${id}\n`);
+  let status = `exit ${id} 0`;
+  let taint = false;
+  for (const cmd of script.split('\n').slice(1)) {
+    const [w, ...rest] = cmd.split(' ');
+    if (w === 'print') sock.write(`out ${id} ${rest.join(' ')}\n`);
+    if (w === 'exit') status = `exit ${id} ${rest[0]}`;
+    if (w === 'kill') status = `killed ${id} ${rest[0]}`;
+    if (w === 'timeout') status = `timeout ${id}`;
+    if (w === 'hang') {
+      hung = true;
+      return;
+    }
+    if (w === 'warn') {
+      say('------------[ cut here ]------------\nWARNING: CPU: 0 PID: 9 at fake.c:2\n');
+      taint = true;
+    }
+    if (w === 'oops') {
+      say('BUG: kernel NULL pointer dereference, address: 0000000000000000\n');
+      setTimeout(() => process.exit(0), 50);
+      hung = true;
+      return;
+    }
+  }
+  sock.write(`${status}\n${taint ? `taint ${id} 512\n` : ''}done ${id}\n`);
+}
 sock.setEncoding('latin1');
 sock.on('data', (chunk) => {
   buf += chunk;
@@ -28,6 +63,19 @@ sock.on('data', (chunk) => {
     const [w, a] = line.split(' ');
     if (w === 'dev' || w === '') continue;
     if (w === 'quit') process.exit(0);
+    if (w === 'file') {
+      upload = a;
+      files.set(a, '');
+      continue;
+    }
+    if (w === 'data') {
+      files.set(upload, files.get(upload) + Buffer.from(a, 'hex').toString('latin1'));
+      continue;
+    }
+    if (w === 'exec') {
+      runBinary(a, line.split(' ')[2]);
+      continue;
+    }
     if (w === 'prog') {
       prog = { id: a, k: 0, warn: false };
       continue;

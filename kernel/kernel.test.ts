@@ -42,6 +42,25 @@ function field(r: RawCallResult | undefined, name: string): bigint {
   return r.fields[name];
 }
 
+/** A standalone repro as a minimizer would write it: plain libc, its own copy of the uapi struct. */
+const CREATE_DUMB_C = `#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+
+struct drm_mode_create_dumb { uint32_t height, width, bpp, flags, handle, pitch; uint64_t size; };
+#define DRM_IOCTL_MODE_CREATE_DUMB _IOWR('d', 0xB2, struct drm_mode_create_dumb)
+
+int main(void) {
+  int fd = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
+  if (fd < 0) { perror("open /dev/dri/card0"); return 2; }
+  struct drm_mode_create_dumb c = {.height = 64, .width = 64, .bpp = 32};
+  if (ioctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &c) < 0) { perror("DRM_IOCTL_MODE_CREATE_DUMB"); return 2; }
+  printf("handle=%u pitch=%u size=%llu\\n", c.handle, c.pitch, (unsigned long long)c.size);
+  return 0;
+}
+`;
+
 describe.skipIf(skip)(`real kernel (QEMU TCG, Debian 6.1)${why}`, () => {
   beforeAll(async () => {
     vm = new KernelVm();
@@ -212,6 +231,33 @@ describe.skipIf(skip)(`real kernel (QEMU TCG, Debian 6.1)${why}`, () => {
     expect(res[150]?.bad).toBe('0: unknown op');
     expect(res[299]?.results).toEqual([ok(0, { fd: 3n }), ok(1, { handle: 1n, pitch: 1200n, size: 4096n }), ok(2)]);
     expect(vm?.stats.boots).toBe(boots);
+  });
+
+  it('runs a C repro in the booted guest: vgem create_dumb 64x64x32', async () => {
+    const r = await vm!.runC(CREATE_DUMB_C, { name: 'create-dumb', timeoutMs: 30_000 });
+    expect(r.finding, r.finding?.consoleLog.slice(-2000)).toBeUndefined();
+    expect(r).toEqual({ output: ['handle=1 pitch=256 size=16384'], status: { kind: 'exit', code: 0 } });
+  });
+
+  it('reports a failing C program, and programs and binaries share the boot', async () => {
+    const boots = vm!.stats.boots;
+    const failing = await vm!.runC('#include <stdio.h>\nint main(void) { puts("failing on purpose"); return 1; }\n', { name: 'fails' });
+    expect(failing).toEqual({ output: ['failing on purpose'], status: { kind: 'exit', code: 1 } });
+    // the binary closed its fds on exit: a program after it is master again and starts at fd 3
+    const r = await run1(['open 0 0', 'create_dumb r0.fd 64 64 32 0', 'gem_flink r0.fd r1.handle']);
+    expect(r).toEqual([ok(0, { fd: 3n }), ok(1, { handle: 1n, pitch: 256n, size: 16384n }), ok(2, { name: 1n })]);
+    const again = await vm!.runC(CREATE_DUMB_C, { name: 'create-dumb' });
+    expect(again.status).toEqual({ kind: 'exit', code: 0 });
+    expect(vm!.stats.boots).toBe(boots);
+  });
+
+  it('kills a binary at its timeout and one that faults', async () => {
+    const boots = vm!.stats.boots;
+    const slow = await vm!.runC('#include <unistd.h>\nint main(void) { sleep(60); return 0; }\n', { name: 'slow', timeoutMs: 1000 });
+    expect(slow).toEqual({ output: [], status: { kind: 'timeout' } });
+    const segv = await vm!.runC('int main(void) { *(volatile int *)0 = 1; return 0; }\n', { name: 'segv' });
+    expect(segv).toEqual({ output: [], status: { kind: 'killed', signal: 11 } });
+    expect(vm!.stats.boots).toBe(boots);
   });
 });
 

@@ -116,7 +116,8 @@ mv "$CACHE/gemcheck-exec.tmp" "$CACHE/gemcheck-exec"
 step "building initramfs ($kver)"
 root=$CACHE/initramfs.d
 rm -rf "$root"
-mkdir -p "$root"/{bin,dev,proc,sys,lib/modules}
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/modules}
+chmod 1777 "$root/tmp" # where the executor puts uploaded binaries (file/data/exec)
 cp /bin/busybox "$root/bin/"
 for a in sh mount insmod poweroff cat ls dmesg readlink echo sleep grep sed basename head tr; do
   ln -s busybox "$root/bin/$a"

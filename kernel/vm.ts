@@ -11,15 +11,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { QEMU_BINARY } from './doctor.ts';
 import { kernelPaths, type KernelPaths } from './paths.ts';
+import { GUEST_MEMORY_MIB } from './memory.ts';
 import {
   devTableLines,
+  ExecCollector,
   LineSplitter,
   parseExecLine,
   ResultCollector,
   type DevEntry,
   type ExecLine,
+  type ExecStatus,
   type RawProgramResult,
 } from './wire.ts';
+import { binaryNameFor, compileStatic, type CompileOptions } from './compile.ts';
 
 /** The guest's devices, in module load order: vgem (card0 + renderD128), bochs (card1) and
  * cirrus (card2); neither modesetting driver has a render node. */
@@ -233,6 +237,7 @@ export class KernelVm {
   private guest: Guest | null = null;
   private sentDevTable: string | null = null;
   private busy = false;
+  private nextExecId = 1;
   private readonly opts: Required<Omit<KernelVmOptions, 'onConsoleLine' | 'extraAppend'>> &
     Pick<KernelVmOptions, 'onConsoleLine' | 'extraAppend'>;
   readonly stats: VmStats = { boots: 0, bootMs: [], programs: 0, findings: 0 };
@@ -240,7 +245,7 @@ export class KernelVm {
   constructor(options: KernelVmOptions = {}) {
     this.opts = {
       paths: options.paths ?? kernelPaths(),
-      memoryMiB: options.memoryMiB ?? 1024,
+      memoryMiB: options.memoryMiB ?? GUEST_MEMORY_MIB,
       bootTimeoutMs: options.bootTimeoutMs ?? 120_000,
       programTimeoutMs: options.programTimeoutMs ?? 30_000,
       window: Math.max(1, options.window ?? 32),
@@ -447,9 +452,137 @@ export class KernelVm {
     return { results: batch.map((p) => done.get(p.id) as VmProgramResult), findings };
   }
 
+  /**
+   * Upload a static binary into the guest (booting it if needed) and run it there, between
+   * programs and through the same boot (executor/PROTOCOL.md "Standalone binaries"). A hang,
+   * a dead guest, an oops or a kernel taint while it ran becomes a finding (programId: the
+   * exec's id) and the guest is dropped, so the next call boots a fresh one. Throws
+   * BinaryRefusedError if the executor will not run it (e.g. not an executable), Error on a
+   * protocol error (the guest is dropped then too).
+   */
+  async runBinary(bytes: Uint8Array, opts: BinaryRunOptions = {}): Promise<BinaryRunResult> {
+    const name = opts.name ?? 'repro';
+    if (!BINARY_NAME.test(name) || name === '.' || name === '..') {
+      throw new Error(`binary name ${JSON.stringify(name)} is not [A-Za-z0-9_.-]{1,64}`);
+    }
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_BINARY_TIMEOUT_MS;
+    if (!(timeoutMs > 0) || timeoutMs > 86_400_000) throw new Error(`binary timeout ${timeoutMs} ms is not in (0, 1 day]`);
+    if (bytes.length === 0) throw new Error('the binary is empty');
+    if (this.busy) throw new Error('KernelVm is busy: one batch or binary at a time');
+    this.busy = true;
+    try {
+      return await this.execBinary(bytes, name, Math.ceil(timeoutMs / 1000)); // the executor counts whole seconds
+    } catch (e) {
+      if (!(e instanceof BinaryRefusedError)) {
+        await this.guest?.kill();
+        this.guest = null;
+      }
+      throw e;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** compileStatic (a C file, or source text if it has a newline), then runBinary. */
+  async runC(cFileOrSource: string, opts: BinaryRunOptions & CompileOptions = {}): Promise<BinaryRunResult> {
+    const bytes = compileStatic(cFileOrSource, opts);
+    const name = opts.name ?? binaryNameFor(cFileOrSource.includes('\n') ? undefined : cFileOrSource);
+    return this.runBinary(bytes, { ...opts, name });
+  }
+
+  private async execBinary(bytes: Uint8Array, name: string, secs: number): Promise<BinaryRunResult> {
+    if (!this.guest) await this.start();
+    const guest = this.guest;
+    if (!guest) throw new Error('kernel VM is not running');
+    const id = this.nextExecId++;
+    const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+    let text = `file ${name}\n`;
+    for (let i = 0; i < hex.length; i += HEX_PER_LINE) text += `data ${hex.slice(i, i + HEX_PER_LINE)}\n`;
+    text += `exec ${id} ${name} ${secs}\n`;
+    guest.send(text);
+    const sentAt = Date.now();
+
+    // the upload, the binary's own timeout, then as long as a program may take
+    const deadline = sentAt + uploadAllowanceMs(bytes.length) + secs * 1000 + this.opts.programTimeoutMs;
+    const collector = new ExecCollector();
+    for (;;) {
+      const ev = await guest.next(deadline - Date.now());
+      if (ev.t === 'line') {
+        const l = ev.line;
+        if (l.type === 'invalid') throw new Error(`executor sent an unparsable line (${l.reason}): ${l.text}`);
+        if (l.type === 'ready' || l.type === 'res') throw new Error(`executor sent ${l.type} while exec ${id} was running`);
+        if (l.id !== null && l.id !== id) throw new Error(`executor reported ${l.type} ${l.id} while exec ${id} was running`);
+        const r = collector.push(l);
+        if (!r) continue;
+        if (r.bad !== undefined || r.uploadErrors.length > 0) {
+          const why = [...r.uploadErrors.map((m) => `upload: ${m}`), ...(r.bad !== undefined ? [r.bad] : [])].join('; ');
+          throw new BinaryRefusedError(`executor refused binary ${name}: ${why}`);
+        }
+        const result: BinaryRunResult = { output: r.output, status: r.status };
+        if (r.taint === undefined) return result;
+        await guest.settleConsole();
+        return this.binaryFinding(result, { kind: 'oops', programId: id, reason: `kernel tainted (tainted=${r.taint}) while binary ${name} ran`, consoleLog: guest.console });
+      }
+      // the binary (or the guest) hung, or the guest died under it
+      await guest.settleConsole();
+      const partial = collector.pending();
+      const kind: KernelFinding['kind'] = guest.oopsSeen ? 'oops' : ev.t === 'timeout' ? 'hang' : 'died';
+      const reason = ev.t === 'timeout' ? `no done within ${Date.now() - sentAt} ms of sending binary ${name} (its timeout: ${secs} s)` : ev.why;
+      return this.binaryFinding(
+        { output: partial?.output ?? [], status: partial?.status ?? { kind: 'none' } },
+        { kind, programId: id, reason, consoleLog: guest.console },
+      );
+    }
+  }
+
+  /** A finding while a binary ran: count it, drop the guest (the next call reboots). */
+  private async binaryFinding(result: BinaryRunResult, finding: KernelFinding): Promise<BinaryRunResult> {
+    this.stats.findings++;
+    await this.guest?.kill();
+    this.guest = null;
+    return { ...result, finding };
+  }
+
   async stop(): Promise<void> {
     const g = this.guest;
     this.guest = null;
     if (g) await g.quit();
   }
+}
+
+// ---- standalone binaries (runBinary / runC) ----
+
+export interface BinaryRunOptions {
+  /** Kill the binary after this long (rounded up to whole seconds; default 60 s). */
+  timeoutMs?: number;
+  /** Its file name in the guest's /tmp, [A-Za-z0-9_.-]{1,64} (default `repro`). */
+  name?: string;
+}
+
+export interface BinaryRunResult {
+  /** What it printed (stdout and stderr), one entry per line, as the executor relayed it. */
+  output: string[];
+  /** `none` when it never finished: see finding. */
+  status: ExecStatus;
+  finding?: KernelFinding;
+}
+
+/** The executor would not run the binary (bad upload, not an executable, …); the guest is fine. */
+export class BinaryRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BinaryRefusedError';
+  }
+}
+
+export { compileStatic, CompileError } from './compile.ts';
+
+const BINARY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const DEFAULT_BINARY_TIMEOUT_MS = 60_000;
+/** Hex digits per data line: 2000 bytes, well inside the executor's 4096-byte lines. */
+const HEX_PER_LINE = 4000;
+
+/** How long an upload of n bytes may take (2 hex digits a byte), at a pessimistic rate. */
+function uploadAllowanceMs(n: number): number {
+  return 2_000 + Math.ceil((n * 2) / 500_000) * 1000; // 500 kB of hex a second (TCG does ~10 MB/s)
 }

@@ -1,6 +1,6 @@
 // The executor-output parser (kernel/wire.ts) against every line form of executor/PROTOCOL.md.
 import { describe, expect, it } from 'vitest';
-import { devTableLines, LineSplitter, parseExecLine, ResultCollector } from './wire.ts';
+import { devTableLines, ExecCollector, LineSplitter, parseExecLine, ResultCollector } from './wire.ts';
 
 describe('parseExecLine', () => {
   it('parses every line the executor prints', () => {
@@ -101,6 +101,117 @@ describe('ResultCollector', () => {
     feed(c, 'res 1 0 ok\nres 2 0 ok\ndone 2\n');
     expect(c.complete.map((p) => p.id)).toEqual([1, 2]);
     expect(c.stray).toHaveLength(1);
+  });
+});
+
+describe('parseExecLine: standalone-binary lines', () => {
+  it('parses out, exit, killed and timeout', () => {
+    expect(parseExecLine('out 7 handle=1 pitch=256 size=16384')).toEqual({ type: 'out', id: 7, text: 'handle=1 pitch=256 size=16384' });
+    expect(parseExecLine('exit 7 0')).toEqual({ type: 'exit', id: 7, code: 0 });
+    expect(parseExecLine('exit 7 255')).toEqual({ type: 'exit', id: 7, code: 255 });
+    expect(parseExecLine('killed 7 11')).toEqual({ type: 'killed', id: 7, signal: 11 });
+    expect(parseExecLine('timeout 7')).toEqual({ type: 'timeout', id: 7 });
+    expect(parseExecLine('bad 7 - no such file')).toEqual({ type: 'bad', id: 7, line: null, message: 'no such file' });
+    expect(parseExecLine('bad - - bad hex')).toEqual({ type: 'bad', id: null, line: null, message: 'bad hex' });
+  });
+
+  it('keeps the text of out lines exactly: spaces, tabs, empty lines, words that look like lines', () => {
+    expect(parseExecLine('out 1 ')).toEqual({ type: 'out', id: 1, text: '' });
+    expect(parseExecLine('out 1')).toEqual({ type: 'out', id: 1, text: '' });
+    expect(parseExecLine('out 1   two  spaces\tand tab ')).toEqual({ type: 'out', id: 1, text: '  two  spaces\tand tab ' });
+    expect(parseExecLine('out 1 done 1')).toEqual({ type: 'out', id: 1, text: 'done 1' });
+    expect(parseExecLine('out 1 [output truncated]')).toEqual({ type: 'out', id: 1, text: '[output truncated]' });
+    expect(parseExecLine('out 1 x\r')).toEqual({ type: 'out', id: 1, text: 'x' });
+  });
+
+  it('flags malformed ones as invalid, without throwing', () => {
+    for (const l of [
+      'out',
+      'out x hello',
+      'out -1 hello',
+      'out 1\thello',
+      'exit',
+      'exit 1',
+      'exit 1 256',
+      'exit 1 -1',
+      'exit 1 0 0',
+      'exit x 0',
+      'killed 1',
+      'killed 1 0',
+      'killed 1 65',
+      'killed 1 SIGSEGV',
+      'timeout',
+      'timeout 1 2',
+      'timeout x',
+    ]) {
+      expect(parseExecLine(l).type, l).toBe('invalid');
+    }
+  });
+});
+
+describe('ExecCollector', () => {
+  const feed = (c: ExecCollector, text: string) => text.split('\n').filter(Boolean).map((l) => c.push(parseExecLine(l)));
+
+  it('groups output and status per exec and completes at done', () => {
+    const c = new ExecCollector();
+    const done = feed(c, 'ready\nout 1 hello\nout 1 \nout 1 world\nexit 1 3\ndone 1\nout 2 partial\n');
+    expect(c.ready).toBe(true);
+    expect(done.filter(Boolean)).toHaveLength(1);
+    expect(c.complete).toEqual([{ id: 1, output: ['hello', '', 'world'], status: { kind: 'exit', code: 3 }, uploadErrors: [] }]);
+    expect(c.pending()).toEqual({ id: 2, output: ['partial'], status: { kind: 'none' }, uploadErrors: [] });
+  });
+
+  it('records killed, timeout, taint, refusals and upload errors', () => {
+    const c = new ExecCollector();
+    feed(
+      c,
+      [
+        'killed 1 11',
+        'done 1',
+        'out 2 sleeping',
+        'timeout 2',
+        'taint 2 512',
+        'done 2',
+        'bad - - bad hex',
+        'bad - - data without file',
+        'bad 3 - no such file',
+        'done 3',
+        'exit 4 0',
+        'done 4',
+      ].join('\n'),
+    );
+    expect(c.complete).toEqual([
+      { id: 1, output: [], status: { kind: 'killed', signal: 11 }, uploadErrors: [] },
+      { id: 2, output: ['sleeping'], status: { kind: 'timeout' }, taint: 512n, uploadErrors: [] },
+      { id: 3, output: [], status: { kind: 'none' }, bad: 'no such file', uploadErrors: ['bad hex', 'data without file'] },
+      { id: 4, output: [], status: { kind: 'exit', code: 0 }, uploadErrors: [] },
+    ]);
+    expect(c.stray).toEqual([]);
+  });
+
+  it('puts program results, invalid lines and a second status line aside', () => {
+    const c = new ExecCollector();
+    feed(c, 'res 1 0 ok\nexit 5 0\nkilled 5 9\nwat\ndone 5\nbad - - stray\n');
+    expect(c.complete).toEqual([{ id: 5, output: [], status: { kind: 'exit', code: 0 }, uploadErrors: [] }]);
+    expect(c.stray.map((l) => l.type)).toEqual(['res', 'killed', 'invalid']);
+    expect(c.pendingUploadErrors()).toEqual(['stray']);
+  });
+
+  it('closes an exec that never said done when another one starts', () => {
+    const c = new ExecCollector();
+    feed(c, 'out 1 a\nout 2 b\ndone 2\n');
+    expect(c.complete.map((e) => [e.id, e.output])).toEqual([
+      [1, ['a']],
+      [2, ['b']],
+    ]);
+    expect(c.stray).toHaveLength(1);
+  });
+
+  it('the program collector treats exec lines as stray', () => {
+    const c = new ResultCollector();
+    for (const l of ['out 1 x', 'exit 1 0', 'killed 1 9', 'timeout 1']) c.push(parseExecLine(l));
+    expect(c.stray.map((l) => l.type)).toEqual(['out', 'exit', 'killed', 'timeout']);
+    expect(c.complete).toEqual([]);
   });
 });
 

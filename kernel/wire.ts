@@ -1,5 +1,6 @@
-// Executor → host side of executor/PROTOCOL.md: parse output lines, group them per program.
-// (Encoding programs into protocol lines lives with the IR.)
+// Executor → host side of executor/PROTOCOL.md: parse output lines, group them per program
+// (ResultCollector) or per standalone-binary exec (ExecCollector). (Encoding programs into
+// protocol lines lives with the IR.)
 
 export type Signal = 'SIGSEGV' | 'SIGBUS';
 
@@ -18,12 +19,37 @@ export interface RawProgramResult {
   taint?: bigint;
 }
 
+/** How a standalone binary ended (`none`: no status line, e.g. refused or the guest died). */
+export type ExecStatus =
+  | { kind: 'exit'; code: number }
+  | { kind: 'killed'; signal: number }
+  | { kind: 'timeout' }
+  | { kind: 'none' };
+
+/** What one `exec` reported, up to its `done`. */
+export interface RawExecResult {
+  id: number;
+  /** The binary's output, one entry per `out` line. */
+  output: string[];
+  status: ExecStatus;
+  /** Set when the executor refused the exec (`bad <id> - <message>`): the message. */
+  bad?: string;
+  /** New /proc/sys/kernel/tainted value if the kernel became tainted while it ran. */
+  taint?: bigint;
+  /** `bad - - …` messages (upload errors) received since the previous exec completed. */
+  uploadErrors: string[];
+}
+
 export type ExecLine =
   | { type: 'ready' }
   | ({ type: 'res'; id: number } & RawCallResult)
   | { type: 'done'; id: number }
   | { type: 'bad'; id: number | null; line: number | null; message: string }
   | { type: 'taint'; id: number; mask: bigint }
+  | { type: 'out'; id: number; text: string }
+  | { type: 'exit'; id: number; code: number }
+  | { type: 'killed'; id: number; signal: number }
+  | { type: 'timeout'; id: number }
   | { type: 'invalid'; text: string; reason: string };
 
 const FIELD = /^([a-z]+)=(-?\d+)$/;
@@ -33,6 +59,12 @@ function parseId(s: string | undefined): number | null {
   if (s === undefined || !/^\d+$/.test(s)) return null;
   const n = Number(s);
   return Number.isSafeInteger(n) ? n : null;
+}
+
+/** Plain decimal in [lo, hi], or null. */
+function parseSmall(s: string | undefined, lo: number, hi: number): number | null {
+  const n = parseId(s);
+  return n !== null && n >= lo && n <= hi ? n : null;
 }
 
 /** Parse one executor output line (without the trailing newline). Never throws. */
@@ -59,6 +91,29 @@ export function parseExecLine(text: string): ExecLine {
       const ln = tok[2] === '-' ? null : parseId(tok[2]);
       if ((id === null && tok[1] !== '-') || (ln === null && tok[2] !== '-')) return invalid('bad id in bad line');
       return { type: 'bad', id, line: ln, message: tok.slice(3).join(' ') };
+    }
+    case 'out': {
+      // out <id> <text>: the text is everything after the space that follows the id (it may
+      // be empty, and may hold any spaces or tabs)
+      const id = parseId(tok[1]);
+      if (id === null) return invalid('bad id in out line');
+      const head = `out ${tok[1]}`;
+      if (line === head) return { type: 'out', id, text: '' };
+      return { type: 'out', id, text: line.slice(head.length + 1) };
+    }
+    case 'exit': {
+      const id = parseId(tok[1]);
+      const code = parseSmall(tok[2], 0, 255);
+      return id !== null && code !== null && tok.length === 3 ? { type: 'exit', id, code } : invalid('bad exit line');
+    }
+    case 'killed': {
+      const id = parseId(tok[1]);
+      const signal = parseSmall(tok[2], 1, 64);
+      return id !== null && signal !== null && tok.length === 3 ? { type: 'killed', id, signal } : invalid('bad killed line');
+    }
+    case 'timeout': {
+      const id = parseId(tok[1]);
+      return id !== null && tok.length === 2 ? { type: 'timeout', id } : invalid('bad timeout line');
     }
     case 'res': {
       const id = parseId(tok[1]);
@@ -116,6 +171,10 @@ export class ResultCollector {
         this.ready = true;
         return null;
       case 'invalid':
+      case 'out':
+      case 'exit':
+      case 'killed':
+      case 'timeout':
         this.stray.push(l);
         return null;
       case 'bad':
@@ -156,6 +215,83 @@ export class ResultCollector {
       this.current = null;
     }
     if (!this.current) this.current = { id, results: [] };
+    return this.current;
+  }
+}
+
+/**
+ * Groups a stream of executor lines into per-exec results (standalone binaries: `file`, `data`,
+ * `exec`). An exec is complete at its `done` line, which follows refused execs too.
+ */
+export class ExecCollector {
+  private current: RawExecResult | null = null;
+  private uploadErrors: string[] = [];
+  readonly complete: RawExecResult[] = [];
+  /** Lines that fit no exec: program results, invalid lines, a second status line. */
+  readonly stray: ExecLine[] = [];
+  ready = false;
+
+  /** Feed one parsed line; returns the exec it completed, if any. */
+  push(l: ExecLine): RawExecResult | null {
+    switch (l.type) {
+      case 'ready':
+        this.ready = true;
+        return null;
+      case 'invalid':
+      case 'res':
+        this.stray.push(l);
+        return null;
+      case 'bad':
+        if (l.id === null) this.uploadErrors.push(l.message);
+        else this.open(l.id).bad = l.message;
+        return null;
+      case 'taint':
+        this.open(l.id).taint = l.mask;
+        return null;
+      case 'out':
+        this.open(l.id).output.push(l.text);
+        return null;
+      case 'exit':
+      case 'killed':
+      case 'timeout': {
+        const e = this.open(l.id);
+        if (e.status.kind !== 'none') {
+          this.stray.push(l);
+          return null;
+        }
+        e.status =
+          l.type === 'exit' ? { kind: 'exit', code: l.code } : l.type === 'killed' ? { kind: 'killed', signal: l.signal } : { kind: 'timeout' };
+        return null;
+      }
+      case 'done': {
+        const e = this.open(l.id);
+        this.current = null;
+        this.complete.push(e);
+        return e;
+      }
+    }
+  }
+
+  /** Partial result of the exec being reported, if any (e.g. when the guest died). */
+  pending(): RawExecResult | null {
+    return this.current;
+  }
+
+  /** Upload errors received that no exec has taken yet. */
+  pendingUploadErrors(): readonly string[] {
+    return this.uploadErrors;
+  }
+
+  private open(id: number): RawExecResult {
+    if (this.current && this.current.id !== id) {
+      this.stray.push({ type: 'invalid', text: `exec ${this.current.id} has no done`, reason: 'missing done' });
+      this.complete.push(this.current);
+      this.current = null;
+    }
+    if (!this.current) {
+      this.current = { id, output: [], status: { kind: 'none' }, uploadErrors: this.uploadErrors };
+      this.uploadErrors = [];
+    }
     return this.current;
   }
 }
