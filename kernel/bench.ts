@@ -23,9 +23,10 @@ const WORKLOADS: readonly { name: string; ioctls: number; lines: readonly string
 
 const n = Number(process.argv[2] ?? 2000);
 const repeats = Number(process.argv[3] ?? 3);
+const extraAppend = process.env.GEMCHECK_BENCH_APPEND; // kernel command line additions to compare
 for (const w of WORKLOADS) {
   for (let rep = 0; rep < repeats; rep++) {
-    const vm = new KernelVm();
+    const vm = new KernelVm({ extraAppend });
     try {
       const boot = await vm.start();
       const t0 = performance.now();
