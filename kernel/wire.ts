@@ -154,15 +154,51 @@ export function parseExecLine(text: string): ExecLine {
 }
 
 /**
+ * What both collectors share: lines come grouped by id and a group ends at its `done`; a group
+ * that is cut short by another id is kept (complete) and noted as stray.
+ */
+abstract class Grouper<R extends { id: number }> {
+  protected current: R | null = null;
+  readonly complete: R[] = [];
+  /** Lines that fit no group: invalid lines, lines of the other kind, a group without done. */
+  readonly stray: ExecLine[] = [];
+  ready = false;
+
+  protected abstract fresh(id: number): R;
+  protected abstract readonly what: string;
+
+  /** The partial group being reported, if any (e.g. when the guest died). */
+  pending(): R | null {
+    return this.current;
+  }
+
+  protected open(id: number): R {
+    if (this.current && this.current.id !== id) {
+      this.stray.push({ type: 'invalid', text: `${this.what} ${this.current.id} has no done`, reason: 'missing done' });
+      this.complete.push(this.current);
+      this.current = null;
+    }
+    this.current ??= this.fresh(id);
+    return this.current;
+  }
+
+  protected finish(id: number): R {
+    const r = this.open(id);
+    this.current = null;
+    this.complete.push(r);
+    return r;
+  }
+}
+
+/**
  * Groups a stream of executor lines into per-program results. A program is complete at its
  * `done` line (the executor prints `done` for refused programs too).
  */
-export class ResultCollector {
-  private current: RawProgramResult | null = null;
-  readonly complete: RawProgramResult[] = [];
-  /** Lines that fit no program: `bad - -`, invalid lines, results for the wrong program. */
-  readonly stray: ExecLine[] = [];
-  ready = false;
+export class ResultCollector extends Grouper<RawProgramResult> {
+  protected readonly what = 'program';
+  protected fresh(id: number): RawProgramResult {
+    return { id, results: [] };
+  }
 
   /** Feed one parsed line; returns the program it completed, if any. */
   push(l: ExecLine): RawProgramResult | null {
@@ -193,29 +229,9 @@ export class ResultCollector {
         p.results.push(r as RawCallResult);
         return null;
       }
-      case 'done': {
-        const p = this.open(l.id);
-        this.current = null;
-        this.complete.push(p);
-        return p;
-      }
+      case 'done':
+        return this.finish(l.id);
     }
-  }
-
-  /** Partial result of the program being reported, if any (e.g. when the guest died). */
-  pending(): RawProgramResult | null {
-    return this.current;
-  }
-
-  private open(id: number): RawProgramResult {
-    if (this.current && this.current.id !== id) {
-      // a program ended without done: keep what it said, start the new one
-      this.stray.push({ type: 'invalid', text: `program ${this.current.id} has no done`, reason: 'missing done' });
-      this.complete.push(this.current);
-      this.current = null;
-    }
-    if (!this.current) this.current = { id, results: [] };
-    return this.current;
   }
 }
 
@@ -223,13 +239,15 @@ export class ResultCollector {
  * Groups a stream of executor lines into per-exec results (standalone binaries: `file`, `data`,
  * `exec`). An exec is complete at its `done` line, which follows refused execs too.
  */
-export class ExecCollector {
-  private current: RawExecResult | null = null;
+export class ExecCollector extends Grouper<RawExecResult> {
+  protected readonly what = 'exec';
   private uploadErrors: string[] = [];
-  readonly complete: RawExecResult[] = [];
-  /** Lines that fit no exec: program results, invalid lines, a second status line. */
-  readonly stray: ExecLine[] = [];
-  ready = false;
+  /** An exec takes the upload errors received before it. */
+  protected fresh(id: number): RawExecResult {
+    const r: RawExecResult = { id, output: [], status: { kind: 'none' }, uploadErrors: this.uploadErrors };
+    this.uploadErrors = [];
+    return r;
+  }
 
   /** Feed one parsed line; returns the exec it completed, if any. */
   push(l: ExecLine): RawExecResult | null {
@@ -263,36 +281,14 @@ export class ExecCollector {
           l.type === 'exit' ? { kind: 'exit', code: l.code } : l.type === 'killed' ? { kind: 'killed', signal: l.signal } : { kind: 'timeout' };
         return null;
       }
-      case 'done': {
-        const e = this.open(l.id);
-        this.current = null;
-        this.complete.push(e);
-        return e;
-      }
+      case 'done':
+        return this.finish(l.id);
     }
-  }
-
-  /** Partial result of the exec being reported, if any (e.g. when the guest died). */
-  pending(): RawExecResult | null {
-    return this.current;
   }
 
   /** Upload errors received that no exec has taken yet. */
   pendingUploadErrors(): readonly string[] {
     return this.uploadErrors;
-  }
-
-  private open(id: number): RawExecResult {
-    if (this.current && this.current.id !== id) {
-      this.stray.push({ type: 'invalid', text: `exec ${this.current.id} has no done`, reason: 'missing done' });
-      this.complete.push(this.current);
-      this.current = null;
-    }
-    if (!this.current) {
-      this.current = { id, output: [], status: { kind: 'none' }, uploadErrors: this.uploadErrors };
-      this.uploadErrors = [];
-    }
-    return this.current;
   }
 }
 
