@@ -70,7 +70,8 @@ export async function runKernelCheck(t: KernelTarget, o: KernelCheckOptions): Pr
   const t0 = performance.now();
   const st: KernelCheckStats = { programs: 0, calls: 0, ioctls: 0, passed: 0, failed: 0, tooBig: 0, known: new Map(), findings: [], ms: 0 };
   const indices = o.only !== undefined ? [o.only] : Array.from({ length: o.runs }, (_, i) => i);
-  const batchSize = o.batch ?? 200;
+  // each batch drains the VM's window of programs in flight: big batches keep it full
+  const batchSize = o.batch ?? 1000;
   for (let b = 0; b < indices.length && !o.shouldStop?.(); b += batchSize) {
     let idx = indices.slice(b, b + batchSize);
     // the header names the devices, so a saved program replays with `gemcheck diff --target kernel`
