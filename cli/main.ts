@@ -238,7 +238,7 @@ async function kernelCheck(o: { seed: string; runs: string; maxCalls: string; on
     });
     for (const f of st.findings) console.log(`KERNEL ${f.kind.toUpperCase()} in program ${f.programId}: ${f.reason}\n${f.consoleLog.split('\n').slice(-30).join('\n')}`);
     for (const [name, n] of st.known) console.log(`known divergence ${name}: ${n} programs`);
-    if (st.tooBig) console.log(`not run: ${st.tooBig} programs fault more TTM memory than the guest has (kernel/memory.ts)`);
+    if (st.tooBig) console.log(`not run: ${st.tooBig} programs need more memory than the guest has (kernel/memory.ts)`);
     const secs = st.ms / 1000;
     console.log(`rate: ${(st.programs / secs).toFixed(1)} programs/s, ${Math.round(st.calls / secs)} calls/s, ${Math.round(st.ioctls / secs)} ioctls/s through the VM (${st.calls} calls, ${st.ioctls} ioctls in ${secs.toFixed(1)} s; boot ${(bootMs / 1000).toFixed(1)} s)`);
     if (stop) console.log(`interrupted after ${st.programs} programs`);

@@ -43,7 +43,7 @@ export interface KernelCheckStats {
   ioctls: number;
   passed: number;
   failed: number;
-  /** not run: they would fault more TTM memory than the guest has (the kernel stalls) */
+  /** not run: they need more memory than the guest has (kernel/memory.ts) */
   tooBig: number;
   known: Map<string, number>;
   findings: KernelFinding[];
@@ -76,8 +76,8 @@ export async function runKernelCheck(t: KernelTarget, o: KernelCheckOptions): Pr
     let idx = indices.slice(b, b + batchSize);
     // the header names the devices, so a saved program replays with `gemcheck diff --target kernel`
     const all = idx.map((i): Program => ({ ...programAt(o.seed, i, o.maxCalls, o.devices.length), meta: { devices: o.devices } }));
-    // a TTM fault past the guest's memory never returns: such programs would only cost a
-    // timeout and a reboot each, so they are counted and left out (kernel/memory.ts)
+    // past the guest's memory the answers are the machine's (ENOMEM, an OOM kill, a TTM
+    // fault that never returns: kernel/memory.ts); such programs are counted and left out
     const fits = all.map((p) => exceedsGuestMemory(p, o.devices) === null);
     st.tooBig += fits.filter((f) => !f).length;
     const progs = all.filter((_, j) => fits[j]);
@@ -94,7 +94,7 @@ export async function runKernelCheck(t: KernelTarget, o: KernelCheckOptions): Pr
         st.passed++;
         continue;
       }
-      const known = knownDivergence(p, d, o.devices);
+      const known = knownDivergence(p, d);
       if (known) {
         st.passed++;
         st.known.set(known, (st.known.get(known) ?? 0) + 1);
@@ -106,7 +106,7 @@ export async function runKernelCheck(t: KernelTarget, o: KernelCheckOptions): Pr
         small = await minimizeAsync(p, async (q) => {
           const r = await t.run([q], o.devices);
           const dq = kernelDivergence(q, o.devices, r.outcomes[0]);
-          return dq !== null && knownDivergence(q, dq, o.devices) === null && exceedsGuestMemory(q, o.devices) === null;
+          return dq !== null && knownDivergence(q, dq) === null && exceedsGuestMemory(q, o.devices) === null;
         }, d.index);
       }
       const again = await t.run([small], o.devices);

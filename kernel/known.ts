@@ -6,13 +6,11 @@
 import { printCall, printOutcome } from '../ir/encoding.ts';
 import type { Program } from '../ir/program.ts';
 import type { Divergence } from '../harness/compare.ts';
-import { memoryDemand, MEMORY_DEMAND_LIMIT } from './memory.ts';
-import type { KernelDevice } from './target.ts';
 
 export interface KnownDivergence {
   readonly name: string;
   readonly why: string;
-  matches(p: Program, d: Divergence, devices: readonly KernelDevice[]): boolean;
+  matches(p: Program, d: Divergence): boolean;
 }
 
 const MAP_PRIVATE = 2n;
@@ -37,21 +35,10 @@ export const KNOWN: readonly KnownDivergence[] = [
       return flags === MAP_PRIVATE && prot !== undefined && (prot & PROT_WRITE) !== 0n && d.left.status === 'err' && d.left.errno === 22;
     },
   },
-  {
-    name: 'shmem-pin-exhausts-guest-memory',
-    why:
-      'drm_gem_shmem_mmap pins every page of the object (drm_gem_shmem_get_pages) until the ' +
-      'last mapping goes; once the mapped shmem objects pass the guest\'s free memory the mmap ' +
-      'is ENOMEM. The model has no memory size (kernel/memory.ts).',
-    matches(p, d, devices) {
-      if (p.calls[d.index].op !== 'mmap' || d.left.status !== 'ok' || d.right.status !== 'err' || d.right.errno !== 12) return false;
-      return (memoryDemand(p, devices)[d.index]?.pinned ?? 0) >= MEMORY_DEMAND_LIMIT;
-    },
-  },
 ];
 
-export function knownDivergence(p: Program, d: Divergence, devices: readonly KernelDevice[]): string | null {
-  return KNOWN.find((k) => k.matches(p, d, devices))?.name ?? null;
+export function knownDivergence(p: Program, d: Divergence): string | null {
+  return KNOWN.find((k) => k.matches(p, d))?.name ?? null;
 }
 
 export function describeDivergence(p: Program, d: Divergence, target: string): string {

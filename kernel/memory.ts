@@ -59,9 +59,14 @@ export function memoryDemand(p: Program, devices: readonly KernelDevice[]): Dema
   });
 }
 
-/** Why the program needs more memory than the guest has, or null. */
+/** Why the program needs more memory than the guest has, or null. Past the guest's memory
+ * the kernel's answer is the machine's: ENOMEM for a shmem mmap, then, as the failed pin
+ * leaves its pages in the object's page cache, an OOM kill of the executor at the next one
+ * (seen: a 3.5 GiB vgem object mapped twice); a TTM fault that never returns. */
 export function exceedsGuestMemory(p: Program, devices: readonly KernelDevice[]): string | null {
   const d = memoryDemand(p, devices);
-  const i = d.findIndex((x) => x.populated >= MEMORY_DEMAND_LIMIT);
-  return i < 0 ? null : `call ${i} faults TTM objects of ${Math.round(d[i]!.populated / 2 ** 20)} MiB in all (guest: ${GUEST_MEMORY_MIB} MiB)`;
+  const i = d.findIndex((x) => x.pinned >= MEMORY_DEMAND_LIMIT || x.populated >= MEMORY_DEMAND_LIMIT);
+  if (i < 0) return null;
+  const [what, bytes] = d[i]!.pinned >= MEMORY_DEMAND_LIMIT ? ['maps shmem objects', d[i]!.pinned] : ['faults TTM objects', d[i]!.populated];
+  return `call ${i} ${what} of ${Math.round(bytes / 2 ** 20)} MiB in all (guest: ${GUEST_MEMORY_MIB} MiB)`;
 }
