@@ -15,7 +15,7 @@ import { FAULTS, isFaultName, type FaultName } from '../impl/faults.ts';
 import { runCheckLoop } from '../fuzz/check-loop.ts';
 import { doctor } from '../kernel/doctor.ts';
 import { kernelDevicesProblem, KernelTarget, type KernelDevice } from '../kernel/target.ts';
-import { compareOptions, kernelConfig, runKernelCheck } from '../kernel/check.ts';
+import { KERNEL_COMPARE, kernelConfig, runKernelCheck } from '../kernel/check.ts';
 import { binaryNameFor, CompileError, compileStatic, GCC, GCC_FLAGS } from '../kernel/compile.ts';
 import { BinaryRefusedError, KernelVm, type BinaryRunResult } from '../kernel/vm.ts';
 import { DEVICE_KINDS, isDeviceKind, type DeviceKind } from '../ir/target.ts';
@@ -135,7 +135,7 @@ program
     if (o.target === 'kernel') {
       const devs = kernelDevicesOpt(o.device, p.meta.devices);
       cfg = kernelConfig(devs);
-      if (!o.rename) opts = compareOptions(devs);
+      if (!o.rename) opts = KERNEL_COMPARE;
       const k = kernelTarget();
       try {
         right = (await k.run([p], devs)).outcomes[0];

@@ -56,14 +56,12 @@ export function kernelConfig(devices: readonly KernelDevice[]): TargetConfig {
 
 /** Exact comparison: the model knows each device's boot buffers (DeviceDesc.bootBuffers), so
  * even bochs' and cirrus' first offsets are predicted, not renamed. */
-export function compareOptions(_devices: readonly KernelDevice[]): CompareOptions {
-  return {};
-}
+export const KERNEL_COMPARE: CompareOptions = {};
 
 /** Model outcomes vs kernel outcomes: null if they agree, else the first divergence. */
 export function kernelDivergence(p: Program, devices: readonly KernelDevice[], kernel: readonly Outcome[]): Divergence | null {
   const model = runProgram(modelTarget, p, kernelConfig(devices));
-  return firstDivergence(p, model, kernel, compareOptions(devices));
+  return firstDivergence(p, model, kernel, KERNEL_COMPARE);
 }
 
 export async function runKernelCheck(t: KernelTarget, o: KernelCheckOptions): Promise<KernelCheckStats> {

@@ -9,7 +9,7 @@ import { runProgram } from '../harness/run.ts';
 import { programAt } from '../fuzz/check-loop.ts';
 import { modelTarget } from '../model/model.ts';
 import { doctor } from './doctor.ts';
-import { compareOptions, kernelConfig, runKernelCheck } from './check.ts';
+import { KERNEL_COMPARE, kernelConfig, runKernelCheck } from './check.ts';
 import { KernelTarget, type KernelDevice } from './target.ts';
 
 const report = doctor();
@@ -46,7 +46,7 @@ describe.skipIf(!report.ok)(`model ≡ Linux 6.1 on random programs${why}`, () =
     // offsets: programs run on real vgem but judged by the model's bochs must diverge.
     const progs = Array.from({ length: 100 }, (_, i) => programAt('ci', i, 24, 1));
     const run = await target!.run(progs, ['vgem']);
-    const wrong = progs.filter((p, i) => firstDivergence(p, runProgram(modelTarget, p, kernelConfig(['bochs'])), run.outcomes[i]!, compareOptions(['bochs'])) !== null);
+    const wrong = progs.filter((p, i) => firstDivergence(p, runProgram(modelTarget, p, kernelConfig(['bochs'])), run.outcomes[i]!, KERNEL_COMPARE) !== null);
     expect(wrong.length).toBeGreaterThan(10);
   }, 120_000);
 });
