@@ -5,8 +5,7 @@
  *   npm run bench            (or: npx tsx bench/scale.ts 1000 4000 16000)
  */
 import { lit, ref, type Call, type Program } from '../ir/program.ts';
-import { PROFILES, type SyncTarget } from '../ir/target.ts';
-import { runProgram } from '../harness/run.ts';
+import { PROFILES, type Target } from '../ir/target.ts';
 import { modelTarget } from '../model/model.ts';
 import { implTarget } from '../impl/target.ts';
 
@@ -25,17 +24,17 @@ function workload(n: number): Program {
   return { meta: {}, calls };
 }
 
-function usPerCall(t: SyncTarget, p: Program): number {
+function usPerCall(t: Target, p: Program): number {
   const cfg = { profile: PROFILES['linux-6.1'], devices: ['vgem'] as const };
   const t0 = performance.now();
-  const out = runProgram(t, p, cfg);
+  const out = t.runSync!(p, cfg).outcomes;
   const ms = performance.now() - t0;
   if (out.some((o) => o.status === 'crash')) throw new Error(`${t.name} crashed`);
   return (ms * 1000) / p.calls.length;
 }
 
 const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
-const impl = implTarget();
+const impl = implTarget(undefined, { selfChecks: false });
 console.log('N        calls     model µs/call   impl µs/call   model/impl');
 for (const n of sizes.length ? sizes : [500, 2000, 8000]) {
   const p = workload(n);

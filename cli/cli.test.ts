@@ -34,7 +34,7 @@ describe('gemcheck CLI', () => {
     expect(gemcheck('diff', 'corpus/scenarios/prime.prog').code).toBe(0);
     const d = gemcheck('diff', 'corpus/scenarios/prime.prog', '--fault', 'keep-dma-buf');
     expect(d.code).toBe(1);
-    expect(d.out).toMatch(/diverge at call \d+/);
+    expect(d.out).toMatch(/first divergence at call \d+/);
     const run = gemcheck('run', 'corpus/scenarios/handles.prog', '--target', 'impl');
     expect(run.code).toBe(0);
     expect(run.out).toContain('r1 = create_dumb(r0.fd, 64, 64, 32, 0)  # => ok handle=1 pitch=256 size=16384');

@@ -1,32 +1,62 @@
-/** Running a program on a synchronous target, one call at a time. */
+/**
+ * Running programs on a pairing of targets and judging them: one path for every pair and for
+ * sync and async targets alike (the in-process targets take their synchronous fast path).
+ */
+import { DEFAULT_DEVICES, type DeviceName } from '../ir/devices.ts';
 import type { Program } from '../ir/program.ts';
-import type { Outcome } from '../ir/outcome.ts';
-import { resolveArgs } from '../ir/resolve.ts';
-import { DEFAULT_DEVICES, PROFILES, isDeviceKind, isProfileName, type DeviceKind, type ProfileName, type Session, type SyncTarget, type TargetConfig } from '../ir/target.ts';
+import { DEFAULT_PROFILE, PROFILES, type ProfileName, type ProgramResult, type Target, type TargetConfig } from '../ir/target.ts';
+import { judge } from './judge.ts';
+import { admit, type Pairing } from './pairing.ts';
+import type { Verdict } from './verdict.ts';
 
-/** The configuration a program runs under: its own header, else the given defaults. */
-export function configFor(p: Program, profile?: ProfileName, devices?: readonly DeviceKind[]): TargetConfig {
-  const prof = profile ?? (p.meta.profile && isProfileName(p.meta.profile) ? p.meta.profile : 'linux-6.1');
-  const devs = devices ?? (p.meta.devices?.every(isDeviceKind) ? (p.meta.devices as DeviceKind[]) : DEFAULT_DEVICES);
-  return { profile: PROFILES[prof], devices: devs };
+/** The configuration a program runs under: explicit choices, else its header, else the defaults. */
+export function configFor(p: Program, profile?: ProfileName, devices?: readonly DeviceName[]): TargetConfig {
+  return { profile: PROFILES[profile ?? p.meta.profile ?? DEFAULT_PROFILE], devices: devices ?? p.meta.devices ?? DEFAULT_DEVICES };
 }
 
-export type StepHook = (index: number, outcome: Outcome, session: Session) => void;
-
-/** Runs every call; an exception escaping the target becomes a 'crash' outcome (a finding). */
-export function runProgram(target: SyncTarget, p: Program, cfg: TargetConfig, afterStep?: StepHook): Outcome[] {
-  const session = target.open(cfg);
-  const outcomes: Outcome[] = [];
-  for (let i = 0; i < p.calls.length; i++) {
-    const args = resolveArgs(p, i, outcomes);
-    let o: Outcome;
-    try {
-      o = session.exec(p.calls[i].op, args);
-    } catch (e) {
-      o = { status: 'crash', message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
-    }
-    outcomes.push(o);
-    afterStep?.(i, o, session);
-  }
-  return outcomes;
+export interface Judged {
+  readonly verdict: Verdict;
+  readonly reference?: ProgramResult;
+  readonly candidate?: ProgramResult;
 }
+
+const NOT_RUN = (reason: string): Judged => ({ verdict: { status: 'not-run', reason } });
+
+function judgeResults(pr: Pairing, p: Program, ref: ProgramResult, cand: ProgramResult | undefined): Judged {
+  const verdict = judge(p, { name: pr.reference.name, result: ref }, pr.candidate && cand ? { name: pr.candidate.name, result: cand } : undefined, { compare: pr.compare, known: pr.known });
+  return { verdict, reference: ref, candidate: cand };
+}
+
+/** Whether every target of the pairing has the synchronous fast path. */
+export function isSync(pr: Pairing): boolean {
+  return !!pr.reference.runSync && (!pr.candidate || !!pr.candidate.runSync);
+}
+
+/** One program through the pairing, synchronously (in-process targets only). */
+export function judgeSync(pr: Pairing, p: Program, cfg: TargetConfig): Judged {
+  const why = admit(pr, p, cfg);
+  if (why) return NOT_RUN(why);
+  const ref = pr.reference.runSync!(p, cfg);
+  const cand = pr.candidate?.runSync!(p, cfg);
+  return judgeResults(pr, p, ref, cand);
+}
+
+/** A batch through the pairing; both targets run it concurrently. */
+export async function judgeBatch(pr: Pairing, programs: readonly Program[], cfg: TargetConfig, signal?: AbortSignal): Promise<Judged[]> {
+  if (isSync(pr)) return programs.map((p) => (signal?.aborted ? { verdict: { status: 'interrupted' } } : judgeSync(pr, p, cfg)));
+  const why = programs.map((p) => admit(pr, p, cfg));
+  const run = programs.filter((_, i) => why[i] === null);
+  const [refs, cands] = await Promise.all([pr.reference.run(run, cfg, signal), pr.candidate ? pr.candidate.run(run, cfg, signal) : Promise.resolve(undefined)]);
+  let k = 0;
+  return programs.map((p, i) => {
+    if (why[i] !== null) return NOT_RUN(why[i]!);
+    const j = k++;
+    return judgeResults(pr, p, refs[j], cands?.[j]);
+  });
+}
+
+/** The names of every target in the pairing (for messages). */
+export function describePairing(pr: Pairing): string {
+  return pr.candidate ? `${pr.reference.name} vs ${pr.candidate.name}` : pr.reference.name;
+}
+

@@ -5,7 +5,8 @@
 import type { OpName } from '../ir/calls.ts';
 import { i32, u32, u64 } from '../ir/ints.ts';
 import { err, ok, sig, type Outcome } from '../ir/outcome.ts';
-import type { Session, TargetConfig } from '../ir/target.ts';
+import type { Session, TargetConfig, Violation } from '../ir/target.ts';
+import { checkInvariants, checkNoLeaks } from './debug/invariants.ts';
 import { Errno, FD_LIMIT, FIRST_FD, PAGE_SIZE } from '../ir/uapi.ts';
 import { DrmDevice } from './core/drm_device.ts';
 import type { DrmFile } from './core/drm_file.ts';
@@ -96,10 +97,19 @@ export class ImplSession implements Session {
     this.mm.teardown();
     for (const [fd] of [...this.fds.fds.entries()]) this.fds.close(fd);
   }
+
+  selfCheck(): readonly Violation[] {
+    return checkInvariants(this);
+  }
+
+  /** Process exit, then what must not remain. */
+  exit(): readonly Violation[] {
+    this.teardown();
+    return [...checkInvariants(this), ...checkNoLeaks(this)];
+  }
 }
 
 function result(r: number): Outcome {
   return r < 0 ? err(-r) : ok();
 }
 
-export { drmFops };

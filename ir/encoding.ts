@@ -5,20 +5,29 @@
  * Parse errors carry line and column. The executor's one-way wire format is in kernel/wire.ts.
  */
 import { CALLS, type ArgDesc, type OpName, type SymbolSet, isOp, outDesc } from './calls.ts';
-import { lit, ref, validate, type Arg, type Call, type Program, type ProgramMeta } from './program.ts';
+import { lit, ref, type Arg, type Call, type Program, type ProgramMeta } from './program.ts';
+import type { DeviceName } from './devices.ts';
 import type { Outcome } from './outcome.ts';
 import { errnoByName, errnoName, SIGNALS, type SignalName } from './uapi.ts';
+import { parseDeviceList } from './devices.ts';
+import { isProfileName, PROFILES, type ProfileName } from './target.ts';
 
-export const TEXT_HEADER = '# gemcheck program v1';
+const TEXT_VERSION = '1';
+export const TEXT_HEADER = `# gemcheck program v${TEXT_VERSION}`;
 export const JSON_FORMAT = 'gemcheck-program/1';
 
+/** A located parse error: `line:col` in text, a JSON path (`$.calls[0].args[1]`) in JSON. */
 export class ParseError extends Error {
+  readonly where: string;
   constructor(
     readonly line: number,
     readonly col: number,
     readonly reason: string,
+    jsonPath?: string,
   ) {
-    super(`${line}:${col}: ${reason}`);
+    const where = jsonPath ?? `${line}:${col}`;
+    super(`${where}: ${reason}`);
+    this.where = where;
   }
 }
 
@@ -77,11 +86,16 @@ export function printCall(c: Call, index: number): string {
 
 export function printText(p: Program): string {
   const lines = [TEXT_HEADER];
+  if (p.meta.command !== undefined) lines.push(`# command: ${oneLine(p.meta.command)}`);
+  if (p.meta.signature !== undefined) lines.push(`# signature: ${oneLine(p.meta.signature)}`);
   if (p.meta.devices) lines.push(`# devices: ${p.meta.devices.join(' ')}`);
   if (p.meta.profile) lines.push(`# profile: ${p.meta.profile}`);
+  if (p.meta.faults?.length) lines.push(`# faults: ${p.meta.faults.join(' ')}`);
   p.calls.forEach((c, i) => lines.push(printCall(c, i)));
   return lines.join('\n') + '\n';
 }
+
+const oneLine = (s: string): string => s.replace(/[\r\n]+/g, ' ');
 
 // ---------------------------------------------------------------- text: parse
 
@@ -228,19 +242,53 @@ function parseCallLine(raw: string, lineNo: number, calls: Call[]): Call {
   return expect ? { op, args, expect } : { op, args };
 }
 
+type MutableMeta = { -readonly [K in keyof ProgramMeta]: ProgramMeta[K] };
+
+/** Header lines: `# key: value`. Unknown keys are comments; known keys are checked. */
+function parseHeader(meta: MutableMeta, t: string, lineNo: number): void {
+  const v = /^#\s*gemcheck program v([0-9]+)\s*$/.exec(t);
+  if (v) {
+    if (v[1] !== TEXT_VERSION) throw new ParseError(lineNo, 1, `unsupported program format v${v[1]} (this gemcheck reads v${TEXT_VERSION})`);
+    return;
+  }
+  const m = /^#\s*(devices|profile|faults|command|signature)\s*:(\s*)(.*)$/.exec(t);
+  if (!m) return;
+  const col = t.indexOf(':') + 1 + m[2].length + 1;
+  const value = m[3].trim();
+  const once = (k: keyof ProgramMeta) => {
+    if (meta[k] !== undefined) throw new ParseError(lineNo, 1, `second '# ${k}:' header`);
+  };
+  once(m[1] as keyof ProgramMeta);
+  switch (m[1]) {
+    case 'devices': {
+      const d = parseDeviceList(value);
+      if (typeof d === 'string') throw new ParseError(lineNo, col, `# devices: ${d}`);
+      meta.devices = d;
+      return;
+    }
+    case 'profile':
+      if (!isProfileName(value)) throw new ParseError(lineNo, col, `# profile: unknown profile '${value}' (known: ${Object.keys(PROFILES).join(', ')})`);
+      meta.profile = value;
+      return;
+    case 'faults':
+      meta.faults = value.split(/[\s,]+/).filter(Boolean);
+      return;
+    case 'command':
+      meta.command = value;
+      return;
+    case 'signature':
+      meta.signature = value;
+  }
+}
+
 export function parseText(src: string): Program {
-  const meta: { devices?: string[]; profile?: string } = {};
+  const meta: MutableMeta = {};
   const calls: Call[] = [];
   src.split(/\r?\n/).forEach((raw, i) => {
     const lineNo = i + 1;
     const t = raw.trim();
     if (t === '') return;
-    if (t.startsWith('#')) {
-      const m = /^#\s*(devices|profile)\s*:\s*(.*)$/.exec(t);
-      if (m && m[1] === 'devices') meta.devices = m[2].split(/[\s,]+/).filter(Boolean);
-      if (m && m[1] === 'profile') meta.profile = m[2].trim();
-      return;
-    }
+    if (t.startsWith('#')) return parseHeader(meta, t, lineNo);
     calls.push(parseCallLine(raw, lineNo, calls));
   });
   return { meta, calls };
@@ -278,6 +326,67 @@ export function toJson(p: Program): string {
   });
 }
 
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const INT = /^-?(0x[0-9a-fA-F]+|[0-9]+)$/;
+
+/** A decimal or hex integer string (or a safe JSON integer) within 64 bits, or undefined. */
+function jsonInt(x: unknown): bigint | undefined {
+  let v: bigint;
+  if (typeof x === 'number' && Number.isSafeInteger(x)) v = BigInt(x);
+  else if (typeof x === 'string' && INT.test(x)) v = x.startsWith('-') ? -BigInt(x.slice(1)) : BigInt(x);
+  else return undefined;
+  return v > 0xffff_ffff_ffff_ffffn || v < -0x8000_0000_0000_0000n ? undefined : v;
+}
+
+function jsonOutcome(e: unknown, op: OpName, at: string): Outcome {
+  const fail = (m: string): never => {
+    throw new ParseError(1, 1, m, at);
+  };
+  if (!isObj(e)) return fail('expect must be an object');
+  if (e.status === 'ok') {
+    if (!isObj(e.out)) return fail('expect.out must be an object');
+    const out: Record<string, bigint> = {};
+    for (const [k, v] of Object.entries(e.out)) {
+      if (!outDesc(op, k)) fail(`${op} has no output '${k}'`);
+      const n = jsonInt(v);
+      if (n === undefined) fail(`expect.out.${k}: not an integer: ${JSON.stringify(v)}`);
+      out[k] = n!;
+    }
+    return { status: 'ok', out };
+  }
+  if (e.status === 'err' && typeof e.errno === 'number' && Number.isInteger(e.errno) && e.errno > 0) return { status: 'err', errno: e.errno };
+  if (e.status === 'sig' && typeof e.signal === 'string' && (SIGNALS as readonly string[]).includes(e.signal)) return { status: 'sig', signal: e.signal as SignalName };
+  return fail(`bad expect ${JSON.stringify(e)}`);
+}
+
+function jsonMeta(m: unknown): ProgramMeta {
+  const fail = (m: string, at: string): never => {
+    throw new ParseError(1, 1, m, at);
+  };
+  if (m === undefined) return {};
+  if (!isObj(m)) return fail('meta must be an object', '$.meta');
+  const meta: MutableMeta = {};
+  for (const [k, v] of Object.entries(m)) {
+    const at = `$.meta.${k}`;
+    if (k === 'devices') {
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) fail('devices must be an array of names', at);
+      const d = parseDeviceList((v as string[]).join(' '));
+      if (typeof d === 'string') fail(d, at);
+      meta.devices = d as DeviceName[];
+    } else if (k === 'profile') {
+      if (typeof v !== 'string' || !isProfileName(v)) fail(`unknown profile ${JSON.stringify(v)} (known: ${Object.keys(PROFILES).join(', ')})`, at);
+      meta.profile = v as ProfileName;
+    } else if (k === 'faults') {
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) fail('faults must be an array of names', at);
+      meta.faults = v as string[];
+    } else if (k === 'command' || k === 'signature') {
+      if (typeof v !== 'string') fail(`${k} must be a string`, at);
+      meta[k] = v as string;
+    } else fail(`unknown meta field '${k}'`, at);
+  }
+  return meta;
+}
+
 export function fromJson(src: string): Program {
   let doc: unknown;
   try {
@@ -285,35 +394,38 @@ export function fromJson(src: string): Program {
   } catch (e) {
     throw new ParseError(1, 1, `invalid JSON: ${(e as Error).message}`);
   }
-  const d = doc as { format?: unknown; meta?: ProgramMeta; calls?: unknown };
-  const bad = (i: number, m: string): never => {
-    throw new ParseError(1, 1, `calls[${i}]: ${m}`);
-  };
-  if (d?.format !== JSON_FORMAT || !Array.isArray(d.calls)) throw new ParseError(1, 1, `not a ${JSON_FORMAT} document`);
-  const calls: Call[] = (d.calls as unknown[]).map((raw, i) => {
-    const c = raw as { op?: unknown; args?: unknown; expect?: JsonOutcome };
-    if (typeof c.op !== 'string' || !isOp(c.op)) return bad(i, `unknown op ${JSON.stringify(c.op)}`);
-    if (!Array.isArray(c.args)) return bad(i, 'args must be an array');
-    const args = (c.args as JsonArg[]).map((a): Arg => {
-      if (typeof a === 'number' && Number.isSafeInteger(a)) return lit(a);
-      if (a && typeof a === 'object' && 'lit' in a && /^-?[0-9]+$/.test(a.lit)) return lit(BigInt(a.lit));
-      if (a && typeof a === 'object' && 'ref' in a && typeof a.field === 'string') return ref(a.ref, a.field);
-      return bad(i, `bad argument ${JSON.stringify(a)}`);
+  if (!isObj(doc) || doc.format !== JSON_FORMAT) throw new ParseError(1, 1, `not a ${JSON_FORMAT} document (want {"format": "${JSON_FORMAT}", "calls": [...]})`, '$');
+  if (!Array.isArray(doc.calls)) throw new ParseError(1, 1, 'calls must be an array', '$.calls');
+  const meta = jsonMeta(doc.meta);
+  const calls: Call[] = [];
+  (doc.calls as unknown[]).forEach((c, i) => {
+    const at = `$.calls[${i}]`;
+    const bad = (m: string, where = at): never => {
+      throw new ParseError(1, 1, m, where);
+    };
+    if (!isObj(c)) return bad('a call must be an object {"op": ..., "args": [...]}');
+    if (typeof c.op !== 'string' || !isOp(c.op)) return bad(`unknown op ${JSON.stringify(c.op)}`, `${at}.op`);
+    const op = c.op;
+    const d = CALLS[op];
+    if (!Array.isArray(c.args)) return bad('args must be an array', `${at}.args`);
+    if (c.args.length !== d.args.length) return bad(`${op} takes ${d.args.length} arguments, got ${c.args.length}`, `${at}.args`);
+    const args = (c.args as unknown[]).map((a, j): Arg => {
+      const aat = `${at}.args[${j}]`;
+      if (isObj(a) && 'ref' in a) {
+        const k = a.ref;
+        if (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k >= i) return bad(`r${String(k)} is not an earlier call`, aat);
+        if (typeof a.field !== 'string' || !outDesc(calls[k].op, a.field)) return bad(`${calls[k].op} (r${k}) has no output ${JSON.stringify(a.field)}`, aat);
+        return ref(k, a.field);
+      }
+      const v = isObj(a) && 'lit' in a ? jsonInt(a.lit) : jsonInt(a);
+      if (v === undefined) return bad(`bad argument ${JSON.stringify(a)} (an integer within 64 bits, {"lit": "<integer>"} or {"ref": <call>, "field": <name>})`, aat);
+      return lit(v);
     });
-    let expect: Outcome | undefined;
-    if (c.expect) {
-      const e = c.expect;
-      if (e.status === 'ok') expect = { status: 'ok', out: Object.fromEntries(Object.entries(e.out).map(([k, v]) => [k, BigInt(v)])) };
-      else if (e.status === 'err' && typeof e.errno === 'number') expect = e;
-      else if (e.status === 'sig' && (SIGNALS as readonly string[]).includes(e.signal)) expect = { status: 'sig', signal: e.signal as SignalName };
-      else return bad(i, 'bad expect');
-    }
-    return expect ? { op: c.op, args, expect } : { op: c.op, args };
+    const extra = Object.keys(c).filter((k) => k !== 'op' && k !== 'args' && k !== 'expect');
+    if (extra.length) return bad(`unknown field '${extra[0]}'`);
+    calls.push(c.expect !== undefined ? { op, args, expect: jsonOutcome(c.expect, op, `${at}.expect`) } : { op, args });
   });
-  const p: Program = { meta: d.meta ?? {}, calls };
-  const errs = validate(p);
-  if (errs.length) throw new ParseError(1, 1, errs[0]);
-  return p;
+  return { meta, calls };
 }
 
 /** Parses either serialization (JSON if it starts with '{'). */

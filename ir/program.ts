@@ -5,6 +5,8 @@
  */
 import { CALLS, type OpName, type OutDesc, invalidValue, isOp, outDesc } from './calls.ts';
 import type { Outcome } from './outcome.ts';
+import type { DeviceName } from './devices.ts';
+import type { ProfileName } from './target.ts';
 
 export type Arg = { readonly kind: 'lit'; readonly value: bigint } | { readonly kind: 'ref'; readonly call: number; readonly field: string };
 
@@ -15,10 +17,17 @@ export interface Call {
   readonly expect?: Outcome;
 }
 
+/** A program file's header: everything needed to replay it from the file alone. */
 export interface ProgramMeta {
-  /** Device kinds by index: open(dev=i) opens devices[i]. */
-  readonly devices?: readonly string[];
-  readonly profile?: string;
+  /** Devices by index: open(dev=i) opens devices[i] (names from the registry, ir/devices.ts). */
+  readonly devices?: readonly DeviceName[];
+  readonly profile?: ProfileName;
+  /** impl fault switches the program was found with (names checked by the tool, not by ir) */
+  readonly faults?: readonly string[];
+  /** the command that produced the file (informational) */
+  readonly command?: string;
+  /** the failure's signature, for saved failures (informational) */
+  readonly signature?: string;
 }
 
 export interface Program {

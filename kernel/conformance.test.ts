@@ -1,43 +1,40 @@
 // The CI conformance gate against reality: seeded random programs run on the real kernel
-// (QEMU, Debian 6.1) and on the model, compared call by call, for each device set the VM
-// offers — vgem alone, bochs (TTM) alone, and vgem + cirrus (foreign imports). Any divergence
-// that is not a listed known one (kernel/known.ts) or any kernel finding fails the gate.
+// (QEMU, Debian 6.1) and on the model, judged by the one check loop, for each device set the
+// VM offers — vgem alone, bochs (TTM) alone, and vgem + cirrus (foreign imports). Any
+// divergence that is not a listed known one (harness/known.ts) or any kernel finding fails.
 // Skipped, with the reason, when the kernel target is not set up.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { firstDivergence } from '../harness/compare.ts';
-import { runProgram } from '../harness/run.ts';
-import { programAt } from '../fuzz/check-loop.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { DeviceName } from '../ir/devices.ts';
+import { PROFILES } from '../ir/target.ts';
+import { pairing } from '../harness/pairing.ts';
+import { judgeBatch } from '../harness/run.ts';
+import { programAt, runCheck, type FailureRecord } from '../campaign/check.ts';
 import { modelTarget } from '../model/model.ts';
 import { doctor } from './doctor.ts';
-import { KERNEL_COMPARE, kernelConfig, runKernelCheck } from './check.ts';
-import { KernelTarget, type KernelDevice } from './target.ts';
+import { KernelTarget } from './target.ts';
 
 const report = doctor();
 const why = report.ok ? '' : ` — skipped: kernel target not set up (${report.lines.filter((l) => !l.startsWith('ok')).join('; ')})`;
 const RUNS = Number(process.env.GEMCHECK_KERNEL_RUNS ?? 300);
+const cfgOf = (devices: readonly DeviceName[]) => ({ profile: PROFILES['linux-6.1'], devices });
 
-let target: KernelTarget | undefined;
+const target = new KernelTarget();
 
 describe.skipIf(!report.ok)(`model ≡ Linux 6.1 on random programs${why}`, () => {
-  beforeAll(async () => {
-    target = new KernelTarget();
-    await target.vm.start();
-  }, 180_000);
-  afterAll(async () => target?.stop());
+  afterAll(async () => target.close());
 
-  const sets: KernelDevice[][] = [['vgem'], ['bochs'], ['vgem', 'cirrus']];
+  const sets: DeviceName[][] = [['vgem'], ['bochs'], ['vgem', 'cirrus']];
   for (const devices of sets) {
     it(`agrees on ${RUNS} programs (${devices.join(' + ')})`, async () => {
-      const failures: string[] = [];
-      const st = await runKernelCheck(target!, {
-        seed: 'ci', runs: RUNS, maxCalls: 24, devices, minimize: false,
-        replay: (i) => `npx gemcheck check --target kernel --device ${devices.join(',')} --seed ci --only ${i}`,
-        onFailure: (_i, r) => failures.push(r),
+      const failures: FailureRecord[] = [];
+      const st = await runCheck({
+        seed: 'ci', runs: RUNS, maxCalls: 24, cfg: cfgOf(devices), pairing: pairing(modelTarget, target), meta: { devices }, minimize: false,
+        replay: (i) => ['check', '--target', 'kernel', '--device', devices.join(','), '--seed', 'ci', '--only', String(i)],
+        onFailure: (f) => failures.push(f),
       });
-      expect(st.findings.map((f) => `${f.kind}: ${f.reason}`)).toEqual([]);
-      expect(failures, failures.join('\n\n')).toEqual([]);
-      expect(st.passed + st.tooBig).toBe(RUNS);
-      expect(st.tooBig).toBeLessThan(RUNS / 50);
+      expect(failures.map((f) => f.report).join('\n\n')).toBe('');
+      expect(st.passed + st.notRun.count).toBe(RUNS);
+      expect(st.notRun.count).toBeLessThan(RUNS / 50);
     }, 300_000);
   }
 
@@ -45,8 +42,14 @@ describe.skipIf(!report.ok)(`model ≡ Linux 6.1 on random programs${why}`, () =
     // vgem's pitch rule (bits) and bochs' (whole bytes per pixel) differ, as do their first
     // offsets: programs run on real vgem but judged by the model's bochs must diverge.
     const progs = Array.from({ length: 100 }, (_, i) => programAt('ci', i, 24, 1));
-    const run = await target!.run(progs, ['vgem']);
-    const wrong = progs.filter((p, i) => firstDivergence(p, runProgram(modelTarget, p, kernelConfig(['bochs'])), run.outcomes[i]!, KERNEL_COMPARE) !== null);
+    const [real] = [await target.run(progs, cfgOf(['vgem']))];
+    const wrong = progs.filter((p, i) => {
+      const model = modelTarget.runSync!(p, cfgOf(['bochs']));
+      return JSON.stringify(model.outcomes, (_k, v) => (typeof v === 'bigint' ? String(v) : v)) !== JSON.stringify(real[i].outcomes, (_k, v) => (typeof v === 'bigint' ? String(v) : v));
+    });
     expect(wrong.length).toBeGreaterThan(10);
+    // and through the harness: the same programs judged model(bochs) vs kernel(vgem) fail
+    const judged = await judgeBatch(pairing(modelTarget, { ...target, name: 'kernel', unsupported: () => null, run: async (ps) => ps.map((_, i) => real[progs.indexOf(ps[i])]), close: async () => {} }), progs, cfgOf(['bochs']));
+    expect(judged.filter((j) => j.verdict.status === 'fail').length).toBeGreaterThan(10);
   }, 120_000);
 });

@@ -1,73 +1,81 @@
 /**
- * The real kernel as a target: programs are encoded for the executor, streamed through one
- * QEMU boot (kernel/vm.ts), and the executor's raw results become Outcomes. Batch and async,
- * unlike model and impl, so the checks that use it are async too.
+ * The real kernel as a Target: programs are encoded for the executor, streamed through one
+ * QEMU boot (kernel/vm.ts), and the executor's raw results become Outcomes. A hang, an oops
+ * or a dead guest is the program's status, with the console as its log; an aborted run is
+ * `interrupted`, never a finding. Batch and async; it has no synchronous fast path.
  */
 import type { Outcome } from '../ir/outcome.ts';
 import type { Program } from '../ir/program.ts';
-import { DEVICE_KINDS, type DeviceKind } from '../ir/target.ts';
+import type { ProgramResult, Target, TargetConfig } from '../ir/target.ts';
 import { encodeProgram } from './encode.ts';
-import { GUEST_DEVICES, KernelVm, type KernelFinding, type KernelVmOptions, type VmProgramResult } from './vm.ts';
+import { GUEST_DEVICES, guestDevicesProblem } from './guest.ts';
+import { KernelVm, type KernelVmOptions, type VmProgramResult } from './vm.ts';
 
-/** Every device kind the model knows has one real device in the VM. */
-export type KernelDevice = DeviceKind;
-/** The guest's node paths: vgem is card0/renderD128, bochs card1, cirrus card2 (kernel/vm.ts). */
-export const KERNEL_DEVICE_INDEX: Readonly<Record<KernelDevice, number>> = { vgem: 0, bochs: 1, cirrus: 2 };
+/** The one kernel version the VM runs (Debian 12's). */
+export const KERNEL_PROFILE = 'linux-6.1';
 
-export function isKernelDevice(s: string): s is KernelDevice {
-  return (DEVICE_KINDS as readonly string[]).includes(s);
-}
-
-/** Why a program's device list cannot run in the VM (which has one device of each kind), or null. */
-export function kernelDevicesProblem(devices: readonly string[]): string | null {
-  if (devices.length === 0) return 'no device';
-  for (const d of devices) if (!isKernelDevice(d)) return `device ${d} (the VM has ${DEVICE_KINDS.join(', ')})`;
-  const dup = devices.find((d, i) => devices.indexOf(d) !== i);
-  return dup ? `device ${dup} twice (the VM has one of each kind)` : null;
-}
-
-/** The VM's devices for a program (its header's list, else vgem), or why it cannot run there. */
-export function programKernelDevices(p: Program): KernelDevice[] | string {
-  if (p.meta.profile && p.meta.profile !== 'linux-6.1') return `profile ${p.meta.profile}`;
-  const devs = p.meta.devices ?? ['vgem'];
-  return kernelDevicesProblem(devs) ?? (devs as KernelDevice[]);
-}
-
-/** Executor results → one Outcome per call; calls with no result (a finding) become crashes. */
-export function toOutcomes(p: Program, r: VmProgramResult | undefined): Outcome[] {
+/** Executor results → the calls that answered (a finding cuts the list short). */
+export function toOutcomes(r: VmProgramResult | undefined): Outcome[] {
+  const out: Outcome[] = [];
   const byK = new Map((r?.results ?? []).map((x) => [x.k, x]));
-  return p.calls.map((_, k): Outcome => {
-    const x = byK.get(k);
-    if (!x) {
-      const why = r?.finding ? `kernel ${r.finding.kind}: ${r.finding.reason}` : r?.bad ? `executor refused: ${r.bad}` : 'no result';
-      return { status: 'crash', message: why };
-    }
-    if (x.kind === 'ok') return { status: 'ok', out: x.fields };
-    if (x.kind === 'err') return { status: 'err', errno: x.errno };
-    return { status: 'sig', signal: x.signal };
-  });
+  for (let k = 0; byK.has(k); k++) {
+    const x = byK.get(k)!;
+    out.push(x.kind === 'ok' ? { status: 'ok', out: x.fields } : x.kind === 'err' ? { status: 'err', errno: x.errno } : { status: 'sig', signal: x.signal });
+  }
+  return out;
 }
 
-export interface KernelRun {
-  outcomes: Outcome[][];
-  findings: KernelFinding[];
+function toResult(p: Program, r: VmProgramResult | undefined, aborted: boolean): ProgramResult {
+  const outcomes = toOutcomes(r);
+  if (r?.finding && !aborted) return { status: r.finding.kind, outcomes, selfCheck: [], reason: r.finding.reason, log: r.finding.consoleLog };
+  if (r?.bad) return { status: 'died', outcomes, selfCheck: [], reason: `executor refused the program: ${r.bad}` };
+  if (outcomes.length < p.calls.length) return aborted ? { status: 'interrupted', outcomes, selfCheck: [] } : { status: 'died', outcomes, selfCheck: [], reason: 'no result' };
+  return { status: 'ok', outcomes, selfCheck: [] };
 }
 
-export class KernelTarget {
+export class KernelTarget implements Target {
+  readonly name = 'kernel';
   readonly vm: KernelVm;
   private nextId = 1;
   constructor(opts: KernelVmOptions = {}) {
     this.vm = new KernelVm(opts);
   }
-  /** Runs programs whose open(i, …) means devices[i] (distinct kinds: kernelDevicesProblem). */
-  async run(programs: readonly Program[], devices: readonly KernelDevice[]): Promise<KernelRun> {
-    const problem = kernelDevicesProblem(devices);
-    if (problem) throw new Error(`kernel target: ${problem}`);
-    const batch = programs.map((p) => ({ id: this.nextId++, lines: encodeProgram(p) }));
-    const out = await this.vm.runPrograms(batch, devices.map((d) => GUEST_DEVICES[KERNEL_DEVICE_INDEX[d]]!));
-    return { outcomes: programs.map((p, i) => toOutcomes(p, out.results[i])), findings: out.findings };
+
+  unsupported(cfg: TargetConfig): string | null {
+    if (cfg.profile.name !== KERNEL_PROFILE) return `the kernel target runs ${KERNEL_PROFILE} only (not ${cfg.profile.name})`;
+    const why = guestDevicesProblem(cfg.devices);
+    return why ? `the kernel target cannot run ${cfg.devices.join('+')}: ${why}` : null;
   }
-  async stop(): Promise<void> {
+
+  async run(programs: readonly Program[], cfg: TargetConfig, signal?: AbortSignal): Promise<ProgramResult[]> {
+    const why = this.unsupported(cfg);
+    if (why) return programs.map(() => ({ status: 'not-run', outcomes: [], selfCheck: [], reason: why }));
+    if (signal?.aborted || !programs.length) return programs.map(() => ({ status: 'interrupted', outcomes: [], selfCheck: [] }));
+    const nodes = cfg.devices.map((d) => {
+      const g = GUEST_DEVICES[d];
+      return 'nodes' in g ? g.nodes : { primary: null, render: null };
+    });
+    const batch = programs.map((p) => ({ id: this.nextId++, lines: encodeProgram(p) }));
+    const onAbort = () => void this.vm.stop();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const out = await this.vm.runPrograms(batch, nodes);
+      return programs.map((p, i) => toResult(p, out.results[i], !!signal?.aborted));
+    } catch (e) {
+      if (signal?.aborted) return programs.map(() => ({ status: 'interrupted', outcomes: [], selfCheck: [] }));
+      const reason = `the VM failed: ${(e as Error).message}`;
+      return programs.map(() => ({ status: 'died', outcomes: [], selfCheck: [], reason }));
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  notes(): readonly string[] {
+    const b = this.vm.stats.bootMs;
+    return b.length ? [`${b.length} boot${b.length > 1 ? 's' : ''}, the first in ${(b[0] / 1000).toFixed(1)} s`] : [];
+  }
+
+  async close(): Promise<void> {
     await this.vm.stop();
   }
 }

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { QEMU_BINARY } from './doctor.ts';
 import { kernelPaths, type KernelPaths } from './paths.ts';
-import { GUEST_MEMORY_MIB } from './memory.ts';
+import { GUEST_MEMORY_MIB } from './guest.ts';
 import {
   devTableLines,
   ExecCollector,

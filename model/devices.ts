@@ -1,5 +1,5 @@
 /** Device descriptions: the driver-level facts the model's rules consult, as data. */
-import type { DeviceKind } from '../ir/target.ts';
+import type { DeviceTable } from '../ir/devices.ts';
 import { OFFSET_START_PAGE } from './offsets.ts';
 
 export interface DeviceDesc {
@@ -7,6 +7,13 @@ export interface DeviceDesc {
   readonly renderNode: boolean;
   /** vgem_drv.c: VGEM_FENCE_ATTACH / VGEM_FENCE_SIGNAL. */
   readonly fences: boolean;
+  /** gemcheck's RO_CREATE ioctl, on profiles that have it (Profile.roCreateIoctl). */
+  readonly roCreate: boolean;
+  /** Where a CPU mapping's memory comes from, which is what the guest's RAM limits:
+   * 'pinned-at-mmap' — shmem: drm_gem_shmem_mmap pins every page until the last vm_close;
+   * 'populated-at-fault' — TTM: ttm_bo_vm_fault populates the whole tt at the first fault,
+   * kept until the object is destroyed. */
+  readonly cpuMemory: 'pinned-at-mmap' | 'populated-at-fault';
   /** first page of the fake-offset space. */
   readonly offsetStartPage: number;
   /** drm_driver.prime_handle_to_fd / prime_fd_to_handle set (6.1; ENOSYS otherwise). */
@@ -23,11 +30,13 @@ export interface DeviceDesc {
 const u32 = (x: number) => x >>> 0;
 const pageAlign = (x: number) => Math.ceil(x / 4096) * 4096;
 
-export const DEVICES: Readonly<Record<DeviceKind, DeviceDesc>> = {
+export const DEVICES: DeviceTable<DeviceDesc> = {
   // vgem_drv.c ≥5.14 uses the shmem helpers; both a card and a renderD node.
   vgem: {
     renderNode: true,
     fences: true,
+    roCreate: true,
+    cpuMemory: 'pinned-at-mmap',
     offsetStartPage: OFFSET_START_PAGE,
     prime: true,
     mmapHoldsGemRef: true,
@@ -45,6 +54,8 @@ export const DEVICES: Readonly<Record<DeviceKind, DeviceDesc>> = {
   bochs: {
     renderNode: false,
     fences: false,
+    roCreate: false,
+    cpuMemory: 'populated-at-fault',
     offsetStartPage: OFFSET_START_PAGE,
     prime: false,
     mmapHoldsGemRef: false,
@@ -63,6 +74,8 @@ export const DEVICES: Readonly<Record<DeviceKind, DeviceDesc>> = {
   cirrus: {
     renderNode: false,
     fences: false,
+    roCreate: false,
+    cpuMemory: 'pinned-at-mmap',
     offsetStartPage: OFFSET_START_PAGE,
     prime: true,
     mmapHoldsGemRef: true,

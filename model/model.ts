@@ -3,7 +3,8 @@ import type { OpName } from '../ir/calls.ts';
 import { IOCTLS, DRM_AUTH, DRM_MASTER, DRM_RENDER_ALLOW } from '../ir/ioctls.ts';
 import { i32, u32, u64 } from '../ir/ints.ts';
 import { err, type Outcome } from '../ir/outcome.ts';
-import type { Session, SyncTarget, TargetConfig } from '../ir/target.ts';
+import type { Session, Target, TargetConfig } from '../ir/target.ts';
+import { sessionTarget } from '../ir/session-target.ts';
 import { Errno } from '../ir/uapi.ts';
 import { DEVICES } from './devices.ts';
 import { fenceAttach, fenceSignal } from './fence.ts';
@@ -18,7 +19,7 @@ import { newState, type MDrmFile, type MState } from './state.ts';
 function driverHas(s: MState, f: MDrmFile, op: OpName): boolean {
   const dev = DEVICES[s.devices[f.dev].kind];
   if (op === 'fence_attach' || op === 'fence_signal') return dev.fences;
-  if (op === 'ro_create') return s.profile.roCreateIoctl && s.devices[f.dev].kind === 'vgem';
+  if (op === 'ro_create') return s.profile.roCreateIoctl && dev.roCreate;
   return false;
 }
 
@@ -91,4 +92,4 @@ export class ModelSession implements Session {
   }
 }
 
-export const modelTarget: SyncTarget = { name: 'model', open: (cfg) => new ModelSession(cfg) };
+export const modelTarget: Target = sessionTarget({ name: 'model', open: (cfg) => new ModelSession(cfg) });

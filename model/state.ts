@@ -1,5 +1,6 @@
 /** The model's state: plain records in maps, keyed by ids that are never reused. */
-import type { DeviceKind, Profile } from '../ir/target.ts';
+import type { DeviceName } from '../ir/devices.ts';
+import type { Profile } from '../ir/target.ts';
 import { OffsetSpace } from './offsets.ts';
 
 export interface MObject {
@@ -68,7 +69,7 @@ export interface MMapping {
 }
 
 export interface MDevice {
-  readonly kind: DeviceKind;
+  readonly kind: DeviceName;
   readonly names: Map<number, number>; // flink name → object id
   readonly offsets: OffsetSpace;
   /** dev->master (an id; new masters get new ids), and the magic map of each master. */
@@ -87,7 +88,7 @@ export interface MState {
   nextId: number;
 }
 
-export function newState(profile: Profile, devices: readonly DeviceKind[], offsetStart: (k: DeviceKind) => number): MState {
+export function newState(profile: Profile, devices: readonly DeviceName[], offsetStart: (k: DeviceName) => number): MState {
   return {
     profile,
     devices: devices.map((kind) => ({ kind, names: new Map(), offsets: new OffsetSpace(offsetStart(kind)), master: null, magics: new Map() })),

@@ -2,8 +2,9 @@
 // and impl agree call by call and every invariant holds after every call, on both profiles.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkProgram, describeFailure } from '../harness/check.ts';
-import { PROFILES, type DeviceKind, type ProfileName } from '../ir/target.ts';
+import { checkModelImpl, failureText } from './support.ts';
+import { PROFILES, type ProfileName } from '../ir/target.ts';
+import type { DeviceName } from '../ir/devices.ts';
 import { FAULTS, type FaultName } from '../impl/faults.ts';
 import { programArb } from './arbitrary.ts';
 import { CALLS, OPS } from '../ir/calls.ts';
@@ -11,11 +12,11 @@ import { lit, type Program } from '../ir/program.ts';
 
 const RUNS = Number(process.env.GEMCHECK_RUNS ?? 2000);
 
-function property(profile: ProfileName, faults?: ReadonlySet<FaultName>, devices: readonly DeviceKind[] = ['vgem', 'vgem']) {
+function property(profile: ProfileName, faults?: ReadonlySet<FaultName>, devices: readonly DeviceName[] = ['vgem', 'vgem']) {
   const cfg = { profile: PROFILES[profile], devices };
   return fc.property(programArb({ maxCalls: 24, devices: 2 }), (p) => {
-    const v = checkProgram(p, cfg, faults);
-    if (!v.ok) throw new Error(describeFailure(p, v));
+    const v = checkModelImpl(p, cfg, faults);
+    if (v.status !== 'pass') throw new Error(failureText(p, v));
   });
 }
 
@@ -45,8 +46,8 @@ describe('garbage arguments', () => {
     it(`never throws and agrees (${profile})`, () => {
       const cfg = { profile: PROFILES[profile], devices: ['vgem', 'bochs'] as const };
       fc.assert(fc.property(prog, (p) => {
-        const v = checkProgram(p, cfg);
-        if (!v.ok) throw new Error(describeFailure(p, v));
+        const v = checkModelImpl(p, cfg);
+        if (v.status !== 'pass') throw new Error(failureText(p, v));
       }), { numRuns: RUNS / 2, seed: 5 });
     });
   }
@@ -59,7 +60,7 @@ describe('the property can fail: every fault switch is caught', () => {
       const out = fc.check(property(profile, new Set([fault])), { numRuns: 3000, seed: 7 });
       expect(out.failed).toBe(true);
       // the report names the shrunk program and what diverged or which invariant broke
-      expect(String(out.errorInstance)).toMatch(/first divergence at call|invariant violated|exception escaped/);
+      expect(String(out.errorInstance)).toMatch(/first divergence at call|self-check failed|exception escaped/);
       expect(out.counterexample?.[0].calls.length).toBeLessThanOrEqual(12);
     });
   }

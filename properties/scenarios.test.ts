@@ -5,8 +5,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkProgram, describeFailure } from '../harness/check.ts';
-import { configFor, runProgram } from '../harness/run.ts';
+import { checkModelImpl, failureText, outcomesOn } from './support.ts';
+import { configFor } from '../harness/run.ts';
 import { parseText } from '../ir/encoding.ts';
 import { FNV_BASIS, fnv1a, patternByte } from '../ir/pattern.ts';
 import { modelTarget } from '../model/model.ts';
@@ -20,8 +20,8 @@ describe('scenarios and regressions', () => {
     it(file, () => {
       const p = parseText(readFileSync(join(corpus, file), 'utf8'));
       expect(p.calls.every((c) => c.expect)).toBe(true);
-      const v = checkProgram(p, configFor(p));
-      if (!v.ok) throw new Error(`${file}\n${describeFailure(p, v)}`);
+      const v = checkModelImpl(p, configFor(p));
+      if (v.status !== 'pass') throw new Error(`${file}\n${failureText(p, v)}`);
     });
   }
 });
@@ -51,7 +51,7 @@ describe('memory through mappings', () => {
   const zeros = BigInt(fnv1a(FNV_BASIS, new Uint8Array(100)));
   for (const target of [modelTarget, implTarget()]) {
     it(`reads back what was written (${target.name})`, () => {
-      const out = runProgram(target, p, configFor(p));
+      const out = outcomesOn(target, p, configFor(p));
       expect(out.every((o) => o.status === 'ok')).toBe(true);
       const digest = (i: number) => (out[i].status === 'ok' ? (out[i] as { out: Record<string, bigint> }).out.digest : undefined);
       expect(digest(7)).toBe(written);

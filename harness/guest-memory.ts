@@ -14,13 +14,11 @@
 import type { Program } from '../ir/program.ts';
 import type { Outcome } from '../ir/outcome.ts';
 import { resolveArgs } from '../ir/resolve.ts';
+import type { DeviceName } from '../ir/devices.ts';
 import { PROFILES } from '../ir/target.ts';
 import { DEVICES } from '../model/devices.ts';
 import { ModelSession } from '../model/model.ts';
-import type { KernelDevice } from './target.ts';
-
-/** The guest's RAM (QEMU -m). */
-export const GUEST_MEMORY_MIB = 1024;
+import { GUEST_MEMORY_MIB } from '../kernel/guest.ts';
 /** Demand from which outcomes are the machine's: half the guest (the rest is the kernel, the
  * executor and the page cache). 768 MiB was seen to work, so this errs on the safe side. */
 export const MEMORY_DEMAND_LIMIT = (GUEST_MEMORY_MIB / 2) * 1024 * 1024;
@@ -33,10 +31,10 @@ export interface Demand {
 }
 
 /** Memory held after each call of `p`, as the model sees the program. */
-export function memoryDemand(p: Program, devices: readonly KernelDevice[]): Demand[] {
+export function memoryDemand(p: Program, devices: readonly DeviceName[]): Demand[] {
   const session = new ModelSession({ profile: PROFILES['linux-6.1'], devices });
   const s = session.state;
-  const ttm = (dev: number) => !DEVICES[s.devices[dev].kind].mmapHoldsGemRef;
+  const ttm = (dev: number) => DEVICES[s.devices[dev].kind].cpuMemory === 'populated-at-fault';
   const size = (id: number) => s.objects.get(id)?.size ?? 0;
   const faulted = new Set<number>(); // TTM objects a CPU access has populated
   const outcomes: Outcome[] = [];
@@ -63,10 +61,17 @@ export function memoryDemand(p: Program, devices: readonly KernelDevice[]): Dema
  * the kernel's answer is the machine's: ENOMEM for a shmem mmap, then, as the failed pin
  * leaves its pages in the object's page cache, an OOM kill of the executor at the next one
  * (seen: a 3.5 GiB vgem object mapped twice); a TTM fault that never returns. */
-export function exceedsGuestMemory(p: Program, devices: readonly KernelDevice[]): string | null {
+export function exceedsGuestMemory(p: Program, devices: readonly DeviceName[]): string | null {
   const d = memoryDemand(p, devices);
   const i = d.findIndex((x) => x.pinned >= MEMORY_DEMAND_LIMIT || x.populated >= MEMORY_DEMAND_LIMIT);
   if (i < 0) return null;
   const [what, bytes] = d[i]!.pinned >= MEMORY_DEMAND_LIMIT ? ['maps shmem objects', d[i]!.pinned] : ['faults TTM objects', d[i]!.populated];
   return `call ${i} ${what} of ${Math.round(bytes / 2 ** 20)} MiB in all (guest: ${GUEST_MEMORY_MIB} MiB)`;
 }
+
+/** The kernel target's guest RAM as an admission rule (harness/pairing.ts). */
+export const guestMemoryRule = {
+  name: 'guest memory',
+  on: ['kernel'],
+  check: (p: Program, cfg: { readonly devices: readonly DeviceName[] }): string | null => exceedsGuestMemory(p, cfg.devices),
+} as const;

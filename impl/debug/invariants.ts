@@ -3,20 +3,16 @@
  * holders of a reference independently of the counter it checks (spec §10 "Core invariants")
  * and returns named violations.
  */
-import type { ImplSession } from '../../impl/process.ts';
-import type { DrmFile } from '../../impl/core/drm_file.ts';
-import type { DmaBuf } from '../../impl/core/dma_buf.ts';
-import { isDrmFile } from '../../impl/core/drm_fops.ts';
-import type { File } from '../../impl/core/vfs.ts';
-import { VM_MAYWRITE, VM_WRITE } from '../../impl/core/mm.ts';
-import { ShmemObject } from '../../impl/drivers/shmem.ts';
-import { TtmBo, VramObject } from '../../impl/drivers/vram.ts';
-import { GemObject } from '../../impl/core/drm_gem.ts';
-
-export interface Violation {
-  readonly invariant: string;
-  readonly message: string;
-}
+import type { ImplSession } from '../process.ts';
+import type { DrmFile } from '../core/drm_file.ts';
+import type { DmaBuf } from '../core/dma_buf.ts';
+import { isDrmFile } from '../core/drm_fops.ts';
+import type { File } from '../core/vfs.ts';
+import { VM_MAYWRITE, VM_WRITE } from '../core/mm.ts';
+import { ShmemObject } from '../drivers/shmem.ts';
+import { TtmBo, VramObject } from '../drivers/vram.ts';
+import { GemObject } from '../core/drm_gem.ts';
+import type { Violation } from '../../ir/target.ts';
 
 /** Offsets seen per object, to check stability across the object's life. */
 const firstOffset = new WeakMap<GemObject, number>();

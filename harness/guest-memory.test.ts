@@ -3,7 +3,7 @@
 // can set apart the machine's answers (ENOMEM, an OOM kill, a stalled fault) from the model's errors.
 import { describe, expect, it } from 'vitest';
 import { parseText } from '../ir/encoding.ts';
-import { exceedsGuestMemory, memoryDemand, MEMORY_DEMAND_LIMIT } from './memory.ts';
+import { exceedsGuestMemory, memoryDemand, MEMORY_DEMAND_LIMIT } from './guest-memory.ts';
 
 const MiB = 1024 * 1024;
 

@@ -1,0 +1,113 @@
+/** `gemcheck check`: seeded random programs through a reference and a candidate target. */
+import type { Command } from 'commander';
+import { DEFAULT_DEVICES } from '../../ir/devices.ts';
+import { DEFAULT_PROFILE, PROFILES, type TargetConfig } from '../../ir/target.ts';
+import { pairing } from '../../harness/pairing.ts';
+import { runCheck, type CheckStats, type Tally } from '../../campaign/check.ts';
+import { FailureStore, SaveDirError } from '../../campaign/failure-store.ts';
+import { shellJoin } from '../../campaign/shell.ts';
+import { onInterrupt } from '../interrupt.ts';
+import { devicesOpt, faultsOpt, intOpt, profileOpt, seedOpt } from '../options.ts';
+import { checkFaultsApply, makeTarget, targetName } from '../targets.ts';
+import { EXIT, UsageError } from '../usage.ts';
+import { out } from '../output.ts';
+
+interface CheckFlags {
+  seed: string;
+  runs: string;
+  maxCalls: string;
+  profile?: string;
+  only?: string;
+  fault?: string[];
+  target: string;
+  reference: string;
+  device?: string[];
+  minimize: boolean;
+  save: string;
+}
+
+function listed(t: Tally): string {
+  const more = t.count > t.indices.length ? `, … (${t.count - t.indices.length} more)` : '';
+  return `programs ${t.indices.join(', ')}${more}`;
+}
+
+function rate(st: CheckStats): string {
+  const secs = Math.max(st.ms, 1) / 1000;
+  return `rate: ${Math.round(st.programs / secs)} programs/s, ${Math.round(st.calls / secs)} calls/s, ${Math.round(st.ioctls / secs)} ioctls/s (${st.calls} calls in ${secs.toFixed(1)} s)`;
+}
+
+export function registerCheck(program: Command): void {
+  program
+    .command('check')
+    .description('run seeded random programs through a reference and a candidate target, with self-checks after every call')
+    .option('--seed <s>', 'seed (any printable text)', '1')
+    .option('--runs <n>', 'number of programs (at least 1)', '1000')
+    .option('--max-calls <m>', 'longest program', '24')
+    .option('--profile <name>', `kernel profile: ${Object.keys(PROFILES).join(' | ')} (default ${DEFAULT_PROFILE})`)
+    .option('--only <i>', 'replay program i of the seed only')
+    .option('--fault <names...>', 'turn on impl fault switches (to see the suite fail)')
+    .option('--target <name>', 'the candidate: impl | kernel (Linux in QEMU)', 'impl')
+    .option('--reference <name>', 'what the candidate is held to: model | impl', 'model')
+    .option('--device <names...>', `devices open(0), open(1), … name (default ${DEFAULT_DEVICES.join(' ')}; kernel: each at most once)`)
+    .option('--no-minimize', 'report failures without minimizing them')
+    .option('--save <dir>', 'where minimized failures are written (never overwritten)', 'reports/failures')
+    .action(async (o: CheckFlags) => {
+      const seed = seedOpt(o.seed);
+      const runs = intOpt('--runs', o.runs, 1000, 1);
+      const maxCalls = intOpt('--max-calls', o.maxCalls, 24, 1);
+      const only = o.only === undefined ? undefined : intOpt('--only', o.only, 0);
+      const faults = faultsOpt(o.fault);
+      const profile = profileOpt(o.profile) ?? DEFAULT_PROFILE;
+      const cand = targetName('--target', o.target, ['impl', 'kernel']);
+      const ref = targetName('--reference', o.reference, ['model', 'impl']);
+      if (ref === cand) throw new UsageError(`--reference and --target are both ${ref}`);
+      checkFaultsApply(faults, [ref, cand]);
+      const devices = devicesOpt(o.device) ?? (cand === 'kernel' ? [DEFAULT_DEVICES[0]] : DEFAULT_DEVICES);
+      const cfg: TargetConfig = { profile: PROFILES[profile], devices };
+      let store: FailureStore;
+      try {
+        store = FailureStore.open(o.save);
+      } catch (e) {
+        if (e instanceof SaveDirError) throw new UsageError(`--save: ${e.message}`);
+        throw e;
+      }
+      const reference = makeTarget(ref, cfg, faults);
+      const candidate = makeTarget(cand, cfg, faults);
+      const faultArgs = faults.size ? ['--fault', [...faults].join(',')] : [];
+      const base = ['check', '--seed', seed, '--max-calls', String(maxCalls), '--profile', profile, '--reference', ref, '--target', cand, '--device', devices.join(','), ...faultArgs];
+      const replay = (i: number) => [...base.slice(0, 3), '--only', String(i), ...base.slice(3)];
+      const interrupt = onInterrupt();
+      const tty = process.stderr.isTTY;
+      out(`gemcheck check: ${ref} vs ${cand}, seed ${seed}, ${only !== undefined ? `program ${only}` : `${runs} programs`}, max ${maxCalls} calls, ${profile}, devices ${devices.join('+')}${faults.size ? `, faults ${[...faults].join('+')}` : ''}`);
+      let st: CheckStats;
+      try {
+        st = await runCheck({
+          seed, runs, only, maxCalls, cfg, store, replay,
+          pairing: pairing(reference, candidate),
+          meta: { devices, profile, ...(faults.size ? { faults: [...faults] } : {}) },
+          minimize: o.minimize,
+          signal: interrupt.signal,
+          onProgress: (s) => {
+            const line = `  ${s.programs} programs, ${s.failed} failed, ${Math.round((s.programs * 1000) / Math.max(1, s.ms))} programs/s`;
+            process.stderr.write(tty ? `\r${line}` : `${line}\n`);
+          },
+          onFailure: (f) => {
+            if (tty) process.stderr.write('\n');
+            out(`FAIL program ${f.index}\n${f.report}\n`);
+          },
+        });
+      } finally {
+        interrupt.dispose();
+        await reference.close();
+        await candidate.close();
+      }
+      if (tty) process.stderr.write('\n');
+      const notes = [...(reference.notes?.() ?? []), ...(candidate.notes?.() ?? [])];
+      for (const [name, t] of st.known) out(`known divergence ${name}: ${t.count} programs (${listed(t)}; KNOWN-DIVERGENCES.md)`);
+      if (st.notRun.count) out(`not run: ${st.notRun.count} (${listed(st.notRun)}): ${st.notRun.reason}`);
+      out(`${rate(st)}${notes.length ? `; ${notes.join('; ')}` : ''}`);
+      if (st.interrupted) out(`interrupted after ${st.programs} programs; replay the rest: ${shellJoin(['npx', 'gemcheck', ...base])}`);
+      out(`${st.passed} passed, ${st.failed} failed`);
+      process.exitCode = st.interrupted ? EXIT.interrupted : st.failed ? EXIT.finding : EXIT.clean;
+    });
+}

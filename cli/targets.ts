@@ -1,0 +1,36 @@
+/** Targets by name, for --target and --reference. */
+import type { Target, TargetConfig } from '../ir/target.ts';
+import { modelTarget } from '../model/model.ts';
+import { implTarget } from '../impl/target.ts';
+import type { FaultSet } from '../impl/faults.ts';
+import { doctor } from '../kernel/doctor.ts';
+import { KernelTarget } from '../kernel/target.ts';
+import { UsageError } from './usage.ts';
+
+export const TARGET_NAMES = ['model', 'impl', 'kernel'] as const;
+export type TargetName = (typeof TARGET_NAMES)[number];
+
+export function targetName(flag: string, v: string, allowed: readonly TargetName[] = TARGET_NAMES): TargetName {
+  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`${flag}: unknown target '${v}' (${allowed.join(', ')})`);
+  return v as TargetName;
+}
+
+/** Builds a target, checking it can run `cfg` (a usage error otherwise). Faults apply to impl only. */
+export function makeTarget(name: TargetName, cfg: TargetConfig, faults: FaultSet): Target {
+  let t: Target;
+  if (name === 'model') t = modelTarget;
+  else if (name === 'impl') t = implTarget(faults);
+  else {
+    const d = doctor();
+    if (!d.ok) throw new UsageError(`the kernel target is not set up:\n${d.lines.join('\n')}`);
+    t = new KernelTarget();
+  }
+  const why = t.unsupported(cfg);
+  if (why) throw new UsageError(why);
+  return t;
+}
+
+/** --fault plants bugs in impl: refused when no impl target runs. */
+export function checkFaultsApply(faults: FaultSet, names: readonly TargetName[]): void {
+  if (faults.size && !names.includes('impl')) throw new UsageError(`--fault: fault switches apply to the impl target, which this run does not use (${names.join(' vs ')})`);
+}

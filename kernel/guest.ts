@@ -1,0 +1,31 @@
+/**
+ * The guest machine, as data: its RAM and its DRM devices. The device table is the VM's
+ * registry entry for every device name (ir/devices.ts); a device the VM cannot host says why.
+ */
+import type { DeviceName, DeviceTable } from '../ir/devices.ts';
+import type { DevEntry } from './wire.ts';
+
+/** The guest's RAM (QEMU -m). */
+export const GUEST_MEMORY_MIB = 1024;
+
+/** Where a registered device lives in the guest, or why the VM has none. Module load order
+ * (kernel/setup.sh) makes vgem card0 + renderD128, bochs card1 and cirrus card2; neither
+ * modesetting driver has a render node. */
+export type GuestDevice = { readonly nodes: DevEntry } | { readonly absent: string };
+
+export const GUEST_DEVICES: DeviceTable<GuestDevice> = {
+  vgem: { nodes: { primary: '/dev/dri/card0', render: '/dev/dri/renderD128' } },
+  bochs: { nodes: { primary: '/dev/dri/card1', render: null } },
+  cirrus: { nodes: { primary: '/dev/dri/card2', render: null } },
+};
+
+/** Why a program's device list cannot run in the VM (which has one device of each kind), or null. */
+export function guestDevicesProblem(devices: readonly DeviceName[]): string | null {
+  if (devices.length === 0) return 'no device';
+  for (const d of devices) {
+    const g = GUEST_DEVICES[d];
+    if ('absent' in g) return `device ${d}: ${g.absent}`;
+  }
+  const dup = devices.find((d, i) => devices.indexOf(d) !== i);
+  return dup ? `device ${dup} twice (the VM has one of each)` : null;
+}
