@@ -6,6 +6,7 @@
  */
 import { lit, ref, type Call, type Program } from '../ir/program.ts';
 import { PROFILES, type Target } from '../ir/target.ts';
+import { DEFAULT_DEVICES } from '../ir/devices.ts';
 import { modelTarget } from '../model/model.ts';
 import { implTarget } from '../impl/target.ts';
 
@@ -25,7 +26,7 @@ function workload(n: number): Program {
 }
 
 function usPerCall(t: Target, p: Program): number {
-  const cfg = { profile: PROFILES['linux-6.1'], devices: ['vgem'] as const };
+  const cfg = { profile: PROFILES['linux-6.1'], devices: [DEFAULT_DEVICES[0]] };
   const t0 = performance.now();
   const out = t.runSync!(p, cfg).outcomes;
   const ms = performance.now() - t0;
