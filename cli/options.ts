@@ -1,6 +1,6 @@
 /** Flag and file validation: every problem is a UsageError naming the flag or file:line:col. */
 import { readFileSync } from 'node:fs';
-import { parseDeviceList, type DeviceName } from '../ir/devices.ts';
+import { parseDevices, type DeviceList } from '../ir/devices.ts';
 import { ParseError, parseProgram } from '../ir/encoding.ts';
 import type { Program } from '../ir/program.ts';
 import { isProfileName, PROFILES, type ProfileName } from '../ir/target.ts';
@@ -41,9 +41,10 @@ export function faultsOpt(v: readonly string[] | undefined, where = '--fault'): 
   return out;
 }
 
-export function devicesOpt(v: readonly string[] | undefined): DeviceName[] | undefined {
+/** --device: names, with parameters (`name:key=value`), by index. */
+export function devicesOpt(v: readonly string[] | undefined): DeviceList | undefined {
   if (!v) return undefined;
-  const d = parseDeviceList(v.join(' '));
+  const d = parseDevices(v.join(' '));
   if (typeof d === 'string') throw new UsageError(`--device: ${d}`);
   return d;
 }

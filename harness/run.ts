@@ -2,7 +2,7 @@
  * Running programs on a pairing of targets and judging them: one path for every pair and for
  * sync and async targets alike (the in-process targets take their synchronous fast path).
  */
-import { DEFAULT_DEVICES, type DeviceName } from '../ir/devices.ts';
+import { DEFAULT_DEVICES, type DeviceList } from '../ir/devices.ts';
 import type { Program } from '../ir/program.ts';
 import { DEFAULT_PROFILE, PROFILES, type ProfileName, type ProgramResult, type Target, type TargetConfig } from '../ir/target.ts';
 import { judge } from './judge.ts';
@@ -10,8 +10,9 @@ import { admit, type Pairing } from './pairing.ts';
 import type { Verdict } from './verdict.ts';
 
 /** The configuration a program runs under: explicit choices, else its header, else the defaults. */
-export function configFor(p: Program, profile?: ProfileName, devices?: readonly DeviceName[]): TargetConfig {
-  return { profile: PROFILES[profile ?? p.meta.profile ?? DEFAULT_PROFILE], devices: devices ?? p.meta.devices ?? DEFAULT_DEVICES };
+export function configFor(p: Program, profile?: ProfileName, devices?: DeviceList): TargetConfig {
+  const d = devices ?? (p.meta.devices ? { devices: p.meta.devices, params: p.meta.deviceParams } : { devices: DEFAULT_DEVICES });
+  return { profile: PROFILES[profile ?? p.meta.profile ?? DEFAULT_PROFILE], devices: d.devices, ...(d.params ? { deviceParams: d.params } : {}) };
 }
 
 export interface Judged {

@@ -41,13 +41,68 @@ export const DEVICES_REGISTRY: DeviceTable<DeviceEntry> = {
  * foreign PRIME imports are exercised as well as self-imports. */
 export const DEFAULT_DEVICES: readonly DeviceName[] = [DEVICE_NAMES[0], DEVICE_NAMES[0]];
 
+/** Per-device parameter values by device index (absent or missing keys: the defaults). */
+export type DeviceParams = readonly (Readonly<Record<string, number>> | undefined)[];
+
+export interface DeviceList {
+  readonly devices: readonly DeviceName[];
+  /** present only when some device sets a parameter */
+  readonly params?: DeviceParams;
+}
+
+/** One device: `name` or `name:key=value:key=value` (values are decimal or 0x integers). */
+function parseDevice(tok: string, registry: DeviceTable<DeviceEntry>): { name: DeviceName; params?: Record<string, number> } | string {
+  const [name, ...kvs] = tok.split(':');
+  if (!isDeviceName(name)) return `unknown device '${name}' (known: ${DEVICE_NAMES.join(', ')})`;
+  if (!kvs.length) return { name };
+  const desc = registry[name].params;
+  const params: Record<string, number> = {};
+  for (const kv of kvs) {
+    const m = /^([a-z_][a-z0-9_]*)=(0x[0-9a-fA-F]+|[0-9]+)$/.exec(kv);
+    if (!m) return `device ${name}: '${kv}' is not key=integer`;
+    const d = Object.prototype.hasOwnProperty.call(desc, m[1]) ? desc[m[1]] : undefined;
+    const known = Object.keys(desc);
+    if (!d) return `device ${name} has no parameter '${m[1]}'${known.length ? ` (it has: ${known.join(', ')})` : ' (it has none)'}`;
+    const v = Number(m[2]);
+    if (!Number.isSafeInteger(v) || v < d.min || v > d.max) return `device ${name}: ${m[1]}=${m[2]} is outside ${d.min}..${d.max}`;
+    if (m[1] in params) return `device ${name}: ${m[1]} given twice`;
+    params[m[1]] = v;
+  }
+  return { name, params };
+}
+
 /**
- * Parses a device list ("vgem,cirrus", "vgem vgem"): the names, or the reason it is not one
- * (an unknown name, an empty list). The caller turns the reason into a located usage error.
+ * Parses a device list ("vgem,cirrus", "vgem vgem", "vgem:key=1"): the names (and their
+ * parameters), or the reason it is not one (an unknown name or parameter, an empty list).
+ * The caller turns the reason into a located usage error.
  */
+export function parseDevices(s: string, registry: DeviceTable<DeviceEntry> = DEVICES_REGISTRY): DeviceList | string {
+  const toks = s.split(/[\s,]+/).filter(Boolean);
+  if (!toks.length) return 'no device named';
+  const devices: DeviceName[] = [];
+  const params: (Record<string, number> | undefined)[] = [];
+  for (const t of toks) {
+    const d = parseDevice(t, registry);
+    if (typeof d === 'string') return d;
+    devices.push(d.name);
+    params.push(d.params);
+  }
+  return params.some((x) => x) ? { devices, params } : { devices };
+}
+
+/** Names only (parameters refused): for lists that cannot carry them. */
 export function parseDeviceList(s: string): DeviceName[] | string {
-  const names = s.split(/[\s,]+/).filter(Boolean);
-  if (!names.length) return 'no device named';
-  for (const n of names) if (!isDeviceName(n)) return `unknown device '${n}' (known: ${DEVICE_NAMES.join(', ')})`;
-  return names as DeviceName[];
+  const d = parseDevices(s);
+  if (typeof d === 'string') return d;
+  return d.params ? 'device parameters are not allowed here' : [...d.devices];
+}
+
+/** The text form parseDevices reads back. */
+export function printDevices(l: DeviceList): string {
+  return l.devices
+    .map((n, i) => {
+      const ps = l.params?.[i];
+      return ps && Object.keys(ps).length ? `${n}:${Object.entries(ps).map(([k, v]) => `${k}=${v}`).join(':')}` : n;
+    })
+    .join(' ');
 }

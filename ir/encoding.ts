@@ -6,10 +6,9 @@
  */
 import { CALLS, type ArgDesc, type OpName, type SymbolSet, isOp, outDesc } from './calls.ts';
 import { lit, ref, type Arg, type Call, type Program, type ProgramMeta } from './program.ts';
-import type { DeviceName } from './devices.ts';
 import type { Outcome } from './outcome.ts';
 import { errnoByName, errnoName, SIGNALS, type SignalName } from './uapi.ts';
-import { parseDeviceList } from './devices.ts';
+import { parseDevices, printDevices } from './devices.ts';
 import { isProfileName, PROFILES, type ProfileName } from './target.ts';
 
 const TEXT_VERSION = '1';
@@ -88,7 +87,7 @@ export function printText(p: Program): string {
   const lines = [TEXT_HEADER];
   if (p.meta.command !== undefined) lines.push(`# command: ${oneLine(p.meta.command)}`);
   if (p.meta.signature !== undefined) lines.push(`# signature: ${oneLine(p.meta.signature)}`);
-  if (p.meta.devices) lines.push(`# devices: ${p.meta.devices.join(' ')}`);
+  if (p.meta.devices) lines.push(`# devices: ${printDevices({ devices: p.meta.devices, params: p.meta.deviceParams })}`);
   if (p.meta.profile) lines.push(`# profile: ${p.meta.profile}`);
   if (p.meta.faults?.length) lines.push(`# faults: ${p.meta.faults.join(' ')}`);
   p.calls.forEach((c, i) => lines.push(printCall(c, i)));
@@ -261,9 +260,10 @@ function parseHeader(meta: MutableMeta, t: string, lineNo: number): void {
   once(m[1] as keyof ProgramMeta);
   switch (m[1]) {
     case 'devices': {
-      const d = parseDeviceList(value);
+      const d = parseDevices(value);
       if (typeof d === 'string') throw new ParseError(lineNo, col, `# devices: ${d}`);
-      meta.devices = d;
+      meta.devices = d.devices;
+      if (d.params) meta.deviceParams = d.params;
       return;
     }
     case 'profile':
@@ -314,10 +314,17 @@ function outcomeToJson(o: Outcome): JsonOutcome {
   return { status: 'ok', out: Object.fromEntries(Object.entries(o.out).map(([k, v]) => [k, v.toString()])) };
 }
 
+/** The JSON meta: device parameters ride inside `devices`, as in the text header. */
+function jsonMetaOf(m: ProgramMeta): Record<string, unknown> {
+  const { deviceParams, ...rest } = m;
+  if (!m.devices || !deviceParams) return rest;
+  return { ...rest, devices: printDevices({ devices: m.devices, params: deviceParams }).split(' ') };
+}
+
 export function toJson(p: Program): string {
   return JSON.stringify({
     format: JSON_FORMAT,
-    meta: p.meta,
+    meta: jsonMetaOf(p.meta),
     calls: p.calls.map((c) => ({
       op: c.op,
       args: c.args.map(argToJson),
@@ -370,9 +377,13 @@ function jsonMeta(m: unknown): ProgramMeta {
     const at = `$.meta.${k}`;
     if (k === 'devices') {
       if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) fail('devices must be an array of names', at);
-      const d = parseDeviceList((v as string[]).join(' '));
-      if (typeof d === 'string') fail(d, at);
-      meta.devices = d as DeviceName[];
+      const d = parseDevices((v as string[]).join(' '));
+      if (typeof d === 'string') return fail(d, at);
+      meta.devices = d.devices;
+      if (d.params) meta.deviceParams = d.params;
+    } else if (k === 'deviceParams') {
+      // carried inside `devices` (name:key=value); the JSON form keeps it there too
+      fail('device parameters go in devices as "name:key=value"', at);
     } else if (k === 'profile') {
       if (typeof v !== 'string' || !isProfileName(v)) fail(`unknown profile ${JSON.stringify(v)} (known: ${Object.keys(PROFILES).join(', ')})`, at);
       meta.profile = v as ProfileName;

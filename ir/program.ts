@@ -5,7 +5,7 @@
  */
 import { CALLS, type OpName, type OutDesc, invalidValue, isOp, outDesc } from './calls.ts';
 import type { Outcome } from './outcome.ts';
-import type { DeviceName } from './devices.ts';
+import type { DeviceName, DeviceParams } from './devices.ts';
 import type { ProfileName } from './target.ts';
 
 export type Arg = { readonly kind: 'lit'; readonly value: bigint } | { readonly kind: 'ref'; readonly call: number; readonly field: string };
@@ -21,6 +21,8 @@ export interface Call {
 export interface ProgramMeta {
   /** Devices by index: open(dev=i) opens devices[i] (names from the registry, ir/devices.ts). */
   readonly devices?: readonly DeviceName[];
+  /** per-device parameters by index (ir/devices.ts), when some device sets one */
+  readonly deviceParams?: DeviceParams;
   readonly profile?: ProfileName;
   /** impl fault switches the program was found with (names checked by the tool, not by ir) */
   readonly faults?: readonly string[];

@@ -7,7 +7,7 @@
  * synchronous fast path over the same Session.
  */
 import type { OpName } from './calls.ts';
-import type { DeviceName } from './devices.ts';
+import type { DeviceName, DeviceParams } from './devices.ts';
 import type { Outcome } from './outcome.ts';
 import type { Program } from './program.ts';
 
@@ -39,7 +39,7 @@ export interface TargetConfig {
   /** open(dev=i) opens devices[i]; other indices do not exist (ENOENT). */
   readonly devices: readonly DeviceName[];
   /** Per-device parameters by device index (ir/devices.ts ParamDesc); absent = defaults. */
-  readonly deviceParams?: readonly (Readonly<Record<string, number>> | undefined)[];
+  readonly deviceParams?: DeviceParams;
 }
 
 /** A self-check failure a target reports about itself (the kernel's WARN_ON, in data). */

@@ -21,7 +21,7 @@ afterAll(async () => target.close());
 describe.skipIf(!report.ok)(`corpus on the real kernel${why ? ` — skipped: ${why}` : ''}`, () => {
   for (const f of files) {
     const p = parseText(readFileSync(join(root, f), 'utf8'));
-    const cfg = configFor(p, undefined, p.meta.devices ?? ['vgem']);
+    const cfg = configFor(p, undefined, p.meta.devices ? undefined : { devices: ['vgem'] });
     const no = target.unsupported(cfg);
     it.skipIf(no !== null)(`${f}${no ? ` (skipped: ${no})` : ''}`, async () => {
       const [r] = await target.run([p], cfg);

@@ -43,6 +43,8 @@ export class KernelTarget implements Target {
 
   unsupported(cfg: TargetConfig): string | null {
     if (cfg.profile.name !== KERNEL_PROFILE) return `the kernel target runs ${KERNEL_PROFILE} only (not ${cfg.profile.name})`;
+    // the guest's devices are fixed at boot (kernel/guest.ts): no per-run parameters yet
+    if (cfg.deviceParams?.some((p) => p && Object.keys(p).length)) return 'the kernel target takes no device parameters';
     const why = guestDevicesProblem(cfg.devices);
     return why ? `the kernel target cannot run ${cfg.devices.join('+')}: ${why}` : null;
   }

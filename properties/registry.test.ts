@@ -3,7 +3,7 @@
 // name added without its entries, does not typecheck: the @ts-expect-error lines below fail
 // `tsc` if it ever does) and at run time; an unknown device or profile anywhere is an error.
 import { describe, expect, it } from 'vitest';
-import { DEVICE_NAMES, DEVICES_REGISTRY, parseDeviceList, type DeviceName, type DeviceTable } from '../ir/devices.ts';
+import { DEVICE_NAMES, DEVICES_REGISTRY, parseDeviceList, parseDevices, printDevices, type DeviceEntry, type DeviceList, type DeviceName, type DeviceTable } from '../ir/devices.ts';
 import { ParseError, parseProgram } from '../ir/encoding.ts';
 import { DEVICES } from '../model/devices.ts';
 import { DRIVERS } from '../impl/drivers/index.ts';
@@ -24,6 +24,22 @@ const impl: TableOf<unknown> = DRIVERS;
 // @ts-expect-error the VM's guest devices have no entry for the new name
 const vm: TableOf<unknown> = GUEST_DEVICES;
 void model, impl, vm;
+
+describe('device parameters ride on the device entry', () => {
+  const withVram: DeviceTable<DeviceEntry> = { ...DEVICES_REGISTRY, bochs: { ...DEVICES_REGISTRY.bochs, params: { vram_mib: { doc: 'VRAM', min: 1, max: 256, default: 16 } } } };
+  it('parses, checks ranges and names, and prints back', () => {
+    const l = parseDevices('vgem,bochs:vram_mib=4', withVram);
+    expect(l).toEqual({ devices: ['vgem', 'bochs'], params: [undefined, { vram_mib: 4 }] });
+    expect(printDevices(l as DeviceList)).toBe('vgem bochs:vram_mib=4');
+    expect(parseDevices('bochs:vram_mib=0x10', withVram)).toEqual({ devices: ['bochs'], params: [{ vram_mib: 16 }] });
+    expect(parseDevices('bochs:vram_mib=0', withVram)).toMatch(/vram_mib=0 is outside 1\.\.256/);
+    expect(parseDevices('bochs:vram=4', withVram)).toMatch(/has no parameter 'vram' \(it has: vram_mib\)/);
+    expect(parseDevices('bochs:vram_mib=4:vram_mib=5', withVram)).toMatch(/given twice/);
+    expect(parseDevices('vgem:x=1')).toMatch(/device vgem has no parameter 'x' \(it has none\)/);
+    expect(parseDevices('vgem:x')).toMatch(/'x' is not key=integer/);
+    expect(parseDevices('vgem vgem')).toEqual({ devices: ['vgem', 'vgem'] });
+  });
+});
 
 describe('device registry', () => {
   it('every registered name has an entry in every layer, and no layer has more', () => {

@@ -1,6 +1,6 @@
 /** `gemcheck check`: seeded random programs through a reference and a candidate target. */
 import type { Command } from 'commander';
-import { DEFAULT_DEVICES } from '../../ir/devices.ts';
+import { DEFAULT_DEVICES, printDevices } from '../../ir/devices.ts';
 import { DEFAULT_PROFILE, PROFILES, type TargetConfig } from '../../ir/target.ts';
 import { pairing } from '../../harness/pairing.ts';
 import { runCheck, type CheckStats, type Tally } from '../../campaign/check.ts';
@@ -62,8 +62,9 @@ export function registerCheck(program: Command): void {
       const ref = targetName('--reference', o.reference, ['model', 'impl']);
       if (ref === cand) throw new UsageError(`--reference and --target are both ${ref}`);
       checkFaultsApply(faults, [ref, cand]);
-      const devices = devicesOpt(o.device) ?? (cand === 'kernel' ? [DEFAULT_DEVICES[0]] : DEFAULT_DEVICES);
-      const cfg: TargetConfig = { profile: PROFILES[profile], devices };
+      const list = devicesOpt(o.device) ?? { devices: cand === 'kernel' ? [DEFAULT_DEVICES[0]] : DEFAULT_DEVICES };
+      const devices = list.devices;
+      const cfg: TargetConfig = { profile: PROFILES[profile], devices, ...(list.params ? { deviceParams: list.params } : {}) };
       let store: FailureStore;
       try {
         store = FailureStore.open(o.save);
@@ -74,7 +75,7 @@ export function registerCheck(program: Command): void {
       const reference = makeTarget(ref, cfg, faults);
       const candidate = makeTarget(cand, cfg, faults);
       const faultArgs = faults.size ? ['--fault', [...faults].join(',')] : [];
-      const base = ['check', '--seed', seed, '--max-calls', String(maxCalls), '--profile', profile, '--reference', ref, '--target', cand, '--device', devices.join(','), ...faultArgs];
+      const base = ['check', '--seed', seed, '--max-calls', String(maxCalls), '--profile', profile, '--reference', ref, '--target', cand, '--device', printDevices(list).replace(/ /g, ','), ...faultArgs];
       const replay = (i: number) => [...base.slice(0, 3), '--only', String(i), ...base.slice(3)];
       const interrupt = onInterrupt();
       const tty = process.stderr.isTTY;
@@ -84,7 +85,7 @@ export function registerCheck(program: Command): void {
         st = await runCheck({
           seed, runs, only, maxCalls, cfg, store, replay,
           pairing: pairing(reference, candidate),
-          meta: { devices, profile, ...(faults.size ? { faults: [...faults] } : {}) },
+          meta: { devices, ...(list.params ? { deviceParams: list.params } : {}), profile, ...(faults.size ? { faults: [...faults] } : {}) },
           minimize: o.minimize,
           signal: interrupt.signal,
           onProgress: (s) => {
