@@ -1,4 +1,5 @@
 /** Targets by name, for --target and --reference. */
+import { DEFAULT_DEVICES, type DeviceList } from '../ir/devices.ts';
 import type { Target, TargetConfig } from '../ir/target.ts';
 import { modelTarget } from '../model/model.ts';
 import { implTarget } from '../impl/target.ts';
@@ -28,6 +29,12 @@ export function makeTarget(name: TargetName, cfg: TargetConfig, faults: FaultSet
   const why = t.unsupported(cfg);
   if (why) throw new UsageError(why);
   return t;
+}
+
+/** Devices when neither --device nor the program says: the VM has one device of each kind,
+ * so runs that involve the kernel default to the first device alone. */
+export function defaultDevices(names: readonly TargetName[]): DeviceList {
+  return { devices: names.includes('kernel') ? [DEFAULT_DEVICES[0]] : DEFAULT_DEVICES };
 }
 
 /** --fault plants bugs in impl: refused when no impl target runs. */

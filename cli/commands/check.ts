@@ -8,7 +8,7 @@ import { FailureStore, SaveDirError } from '../../campaign/failure-store.ts';
 import { shellJoin } from '../../campaign/shell.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { devicesOpt, faultsOpt, intOpt, profileOpt, seedOpt } from '../options.ts';
-import { checkFaultsApply, makeTarget, targetName } from '../targets.ts';
+import { checkFaultsApply, defaultDevices, makeTarget, targetName } from '../targets.ts';
 import { EXIT, UsageError } from '../usage.ts';
 import { out } from '../output.ts';
 
@@ -62,7 +62,7 @@ export function registerCheck(program: Command): void {
       const ref = targetName('--reference', o.reference, ['model', 'impl']);
       if (ref === cand) throw new UsageError(`--reference and --target are both ${ref}`);
       checkFaultsApply(faults, [ref, cand]);
-      const list = devicesOpt(o.device) ?? { devices: cand === 'kernel' ? [DEFAULT_DEVICES[0]] : DEFAULT_DEVICES };
+      const list = devicesOpt(o.device) ?? defaultDevices([ref, cand]);
       const devices = list.devices;
       const cfg: TargetConfig = { profile: PROFILES[profile], devices, ...(list.params ? { deviceParams: list.params } : {}) };
       let store: FailureStore;

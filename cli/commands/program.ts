@@ -11,7 +11,7 @@ import { signature } from '../../harness/verdict.ts';
 import type { FaultSet } from '../../impl/faults.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { devicesOpt, faultsOpt, loadProgram, profileOpt } from '../options.ts';
-import { checkFaultsApply, makeTarget, targetName, type TargetName } from '../targets.ts';
+import { checkFaultsApply, defaultDevices, makeTarget, targetName, type TargetName } from '../targets.ts';
 import { EXIT } from '../usage.ts';
 import { out } from '../output.ts';
 
@@ -31,9 +31,9 @@ interface Loaded {
 }
 
 /** The file, and its configuration: flags override the header; faults add to the header's. */
-function load(file: string, o: ProgramFlags): Loaded {
+function load(file: string, o: ProgramFlags, names: readonly TargetName[]): Loaded {
   const p = loadProgram(file);
-  const cfg = configFor(p, profileOpt(o.profile), devicesOpt(o.device));
+  const cfg = configFor(p, profileOpt(o.profile), devicesOpt(o.device) ?? (p.meta.devices ? undefined : defaultDevices(names)));
   const faults = faultsOpt([...(p.meta.faults ?? []), ...(o.fault ?? [])]);
   return { p, cfg, faults };
 }
@@ -68,8 +68,9 @@ export function registerProgramCommands(program: Command): void {
     .option('--device <names...>', deviceHelp)
     .option('--fault <names...>', 'impl fault switches (added to the header\'s # faults:)')
     .action(async (file: string, o: ProgramFlags) => {
-      const l = load(file, o);
-      const { j, pr } = await runJudged([targetName('--target', o.target)], l, false);
+      const names = [targetName('--target', o.target)];
+      const l = load(file, o, names);
+      const { j, pr } = await runJudged(names, l, false);
       const outs: readonly Outcome[] = j.reference?.outcomes ?? [];
       const lines = l.p.calls.map((c, i) => `${printCall({ ...c, expect: undefined }, i)}  # => ${outs[i] ? printOutcome(outs[i]) : '(no answer)'}`);
       const v = j.verdict;
@@ -89,8 +90,8 @@ export function registerProgramCommands(program: Command): void {
     .option('--rename', 'compare fds and offsets up to a consistent renaming')
     .option('--fault <names...>', 'impl fault switches (added to the header\'s # faults:)')
     .action(async (file: string, o: ProgramFlags) => {
-      const l = load(file, o);
       const names = [targetName('--reference', o.reference ?? 'model', ['model', 'impl']), targetName('--target', o.target, ['impl', 'kernel'])];
+      const l = load(file, o, names);
       const { j, pr } = await runJudged(names, l, !!o.rename);
       const v = j.verdict;
       const who = `${pr.reference.name} and ${pr.candidate!.name}`;
