@@ -42,10 +42,12 @@ export const DEVICES: DeviceTable<DeviceDesc> = {
     mmapHoldsGemRef: true,
     bootBuffers: [],
     // drm_gem_shmem_dumb_create: pitch = DIV_ROUND_UP(width * bpp, 8) and
-    // size = PAGE_ALIGN(pitch * height), both products in u32 (they can wrap).
+    // size = PAGE_ALIGN(pitch * height), every step in u32: the products wrap, and so does
+    // DIV_ROUND_UP's "+ 7", so width*bpp in 0xfffffff9..0xffffffff is pitch 0, size 0
+    // (kernel-observed, corpus/regressions/dumb-pitch-wrap.prog).
     dumbLayout(width, height, bpp) {
       const pitch = Math.floor(u32(u32(Math.imul(width, bpp)) + 7) / 8);
-      return { pitch, size: pageAlign(u32(Math.imul(pitch, height))) };
+      return { pitch, size: u32(pageAlign(u32(Math.imul(pitch, height)))) };
     },
   },
   // bochs.c: DRIVER_MODESET|DRIVER_GEM|DRIVER_ATOMIC (no render node), DRM_GEM_VRAM_DRIVER

@@ -80,13 +80,15 @@ export function shmemImport(dev: DrmDevice, buf: DmaBuf): GemObject | ErrPtr {
   return shmemCreate(dev, buf.size);
 }
 
-/** drm_gem_shmem_dumb_create: pitch = DIV_ROUND_UP(width * bpp, 8), size =
- * PAGE_ALIGN(pitch * height); the products are u32 and may wrap to a 0-byte object, which the
- * offset manager then refuses (ENOSPC, seen on 6.1). */
+/** drm_gem_shmem_dumb_create: min_pitch = DIV_ROUND_UP(width * bpp, 8), size =
+ * PAGE_ALIGN(pitch * height), all in u32 (the __u32 args): the product wraps, and so does
+ * DIV_ROUND_UP's `(n) + (d) - 1`, so width*bpp in 0xfffffff9..0xffffffff gives pitch 0. A
+ * 0-byte object is then refused by the offset manager (drm_mm_insert_node_in_range: size 0
+ * → ENOSPC). Seen on 6.1: corpus/regressions/dumb-pitch-wrap.prog. */
 export function shmemDumbCreate(file: DrmFile, dev: DrmDevice, args: DumbArgs): number {
-  const pitch = Math.floor(((Math.imul(args.width, args.bpp) >>> 0) + 7) / 8) >>> 0;
+  const pitch = ((Math.imul(args.width, args.bpp) + 7) >>> 0) >>> 3;
   const bytes = Math.imul(pitch, args.height) >>> 0;
-  const size = Math.ceil(bytes / PAGE_SIZE) * PAGE_SIZE;
+  const size = ((bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)) >>> 0; // PAGE_ALIGN on a u32
   if (dev.kernel.faults.has('throw-on-huge-dumb') && args.width > 0x10000000) throw new RangeError('dumb too large');
   args.pitch = pitch;
   args.size = BigInt(size);
