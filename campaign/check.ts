@@ -16,7 +16,7 @@ import { signature, type Finding, type Verdict } from '../harness/verdict.ts';
 import { generateProgram } from '../fuzz/generate.ts';
 import { minimizeSteps } from '../fuzz/minimize.ts';
 import { seededRand } from '../fuzz/rand.ts';
-import type { FailureStore } from './failure-store.ts';
+import { slug, type FailureStore } from './failure-store.ts';
 import { shellJoin } from './shell.ts';
 
 export function programAt(seed: string, i: number, maxCalls: number, devices: number, meta: ProgramMeta = {}): Program {
@@ -49,6 +49,8 @@ export interface CheckStats {
   /** by known divergence name */
   readonly known: Map<string, Tally>;
   interrupted: boolean;
+  /** the first program index not judged (where an interrupted run would go on) */
+  next: number;
   ms: number;
 }
 
@@ -67,6 +69,8 @@ export interface FailureRecord {
 export interface CheckOptions {
   readonly seed: string;
   readonly runs: number;
+  /** the first program's index (default 0): programs from .. from+runs-1 run */
+  readonly from?: number;
   readonly only?: number;
   readonly maxCalls: number;
   readonly cfg: TargetConfig;
@@ -100,9 +104,9 @@ async function minimizeFailure(o: CheckOptions, p: Program, sig: string, failing
 
 export async function runCheck(o: CheckOptions): Promise<CheckStats> {
   const t0 = performance.now();
-  const st: CheckStats = { programs: 0, calls: 0, ioctls: 0, passed: 0, failed: 0, notRun: { count: 0, indices: [] }, known: new Map(), interrupted: false, ms: 0 };
-  const first = o.only ?? 0;
-  const end = o.only !== undefined ? o.only + 1 : o.runs;
+  const first = o.only ?? o.from ?? 0;
+  const end = o.only !== undefined ? o.only + 1 : first + o.runs;
+  const st: CheckStats = { programs: 0, calls: 0, ioctls: 0, passed: 0, failed: 0, notRun: { count: 0, indices: [] }, known: new Map(), interrupted: false, next: first, ms: 0 };
   const batchSize = o.batch ?? (isSync(o.pairing) ? 64 : 1000);
   let lastTick = t0;
   const aborted = () => (o.signal?.aborted ? (st.interrupted = true) : false);
@@ -119,6 +123,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckStats> {
         st.interrupted = true;
         break;
       }
+      st.next = i + 1;
       if (v.status === 'not-run') {
         st.notRun = tally(st.notRun, i, st.notRun.reason ?? v.reason);
         continue;
@@ -143,7 +148,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckStats> {
     }
     await yieldToEvents();
   }
-  aborted();
+  if (st.next < end) aborted();
   st.ms = performance.now() - t0;
   return st;
 }
@@ -160,7 +165,8 @@ async function recordFailure(o: CheckOptions, p: Program, i: number, finding: Fi
   }
   const replay = shellJoin(['npx', 'gemcheck', ...o.replay(i)]);
   const file: Program = { meta: { ...o.meta, command: replay, signature: sig }, calls: small.calls };
-  const savedAs = o.store?.save(`seed-${o.seed}-${i}`, printText(file));
+  // the seed is slugged on its own so that a long one never cuts the index off the name
+  const savedAs = o.store?.save(`seed-${slug(o.seed, 64)}-${i}`, printText(file));
   const pr = o.pairing;
   const report = `${describeFailure(small, f, pr.reference.name, pr.candidate?.name)}\nsignature: ${sig}\nreplay: ${replay}${savedAs ? `\nsaved: ${savedAs}` : ''}`;
   return { index: i, program: file, finding: f, signature: sig, replay, report, savedAs };

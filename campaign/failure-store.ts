@@ -4,7 +4,7 @@
  * file + rename) under a name no other file has — nothing is ever overwritten.
  */
 import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export class SaveDirError extends Error {}
 
@@ -25,6 +25,27 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * mkdir -p that fails instead of looping: Node's recursive mkdirSync spins forever where
+ * mkdir(2) says ENOENT under a parent that exists (/proc/x). Each level is tried once.
+ */
+function mkdirp(dir: string): void {
+  try {
+    mkdirSync(dir);
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if (!statSync(dir).isDirectory()) throw new SaveDirError(`${dir}: exists and is not a directory`);
+      return;
+    }
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir || existsSync(parent)) throw e;
+  }
+  mkdirp(dirname(dir));
+  mkdirSync(dir);
+}
+
 export class FailureStore {
   private constructor(readonly dir: string) {}
 
@@ -32,8 +53,7 @@ export class FailureStore {
    * the first save; removes temp files that killed runs left behind. */
   static open(dir: string): FailureStore {
     try {
-      mkdirSync(dir, { recursive: true });
-      if (!statSync(dir).isDirectory()) throw new SaveDirError(`${dir}: not a directory`);
+      mkdirp(dir);
       const probe = join(dir, `.probe.${process.pid}.tmp`);
       writeFileSync(probe, '');
       unlinkSync(probe);

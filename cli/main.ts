@@ -8,6 +8,7 @@ import { registerCheck } from './commands/check.ts';
 import { registerKernel } from './commands/kernel.ts';
 import { registerProgramCommands } from './commands/program.ts';
 import { EXIT, EXIT_HELP, UsageError } from './usage.ts';
+import './output.ts'; // EPIPE on stdout/stderr ends the process quietly
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -16,12 +17,22 @@ const program = new Command('gemcheck')
   .version(pkg.version, '-V, --version')
   .addHelpText('after', `\n${EXIT_HELP}`)
   .exitOverride()
-  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  .configureOutput({
+    writeErr: (s) => process.stderr.write(s),
+    // commander's own errors (unknown option, missing argument) in the one-line form of ours
+    outputError: (s, write) => write(`gemcheck: ${s.replace(/^error: /, '').trimEnd().replace(/\s*\n\s*/g, ' ')}\n`),
+  });
 
 registerProgramCommands(program);
 registerCheck(program);
 registerKernel(program);
-for (const c of program.commands) c.exitOverride().addHelpText('after', `\n${EXIT_HELP}`);
+/** Every command: exit codes in its help, errors through the catch below, no stray arguments. */
+function configure(c: Command): void {
+  c.exitOverride().allowExcessArguments(false).addHelpText('after', `\n${EXIT_HELP}`);
+  c.configureOutput(program.configureOutput());
+  for (const sub of c.commands) configure(sub);
+}
+for (const c of program.commands) configure(c);
 
 try {
   await program.parseAsync(process.argv);

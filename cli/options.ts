@@ -16,13 +16,16 @@ export function loadProgram(file: string): Program {
   }
   let p: Program;
   try {
-    p = parseProgram(src);
+    p = parseProgram(src, { checkFault: (f) => (isFaultName(f) ? null : unknownFault(f)) });
   } catch (e) {
     if (e instanceof ParseError) throw new UsageError(`${file}:${e.where}: ${e.reason}`);
     throw e;
   }
-  if (!p.calls.length) throw new UsageError(`${file}: no calls (an empty program checks nothing)`);
-  if (p.meta.faults) faultsOpt(p.meta.faults, `${file}: # faults`);
+  if (!p.calls.length) {
+    // located where a call was expected: the end of the file, or the JSON calls array
+    const where = src.trimStart().startsWith('{') ? '$.calls' : `${src.split(/\r?\n/).length}:1`;
+    throw new UsageError(`${file}:${where}: no calls (an empty program checks nothing)`);
+  }
   return p;
 }
 
@@ -32,10 +35,12 @@ export function profileOpt(v: string | undefined): ProfileName | undefined {
   return v;
 }
 
+const unknownFault = (f: string): string => `unknown fault '${f}' (known: ${Object.keys(FAULTS).join(', ')})`;
+
 export function faultsOpt(v: readonly string[] | undefined, where = '--fault'): Set<FaultName> {
   const out = new Set<FaultName>();
   for (const f of (v ?? []).flatMap((x) => x.split(',')).filter(Boolean)) {
-    if (!isFaultName(f)) throw new UsageError(`${where}: unknown fault '${f}' (known: ${Object.keys(FAULTS).join(', ')})`);
+    if (!isFaultName(f)) throw new UsageError(`${where}: ${unknownFault(f)}`);
     out.add(f);
   }
   return out;

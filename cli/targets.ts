@@ -18,16 +18,14 @@ export function targetName(flag: string, v: string, allowed: readonly TargetName
 
 /** Builds a target, checking it can run `cfg` (a usage error otherwise). Faults apply to impl only. */
 export function makeTarget(name: TargetName, cfg: TargetConfig, faults: FaultSet): Target {
-  let t: Target;
-  if (name === 'model') t = modelTarget;
-  else if (name === 'impl') t = implTarget(faults);
-  else {
-    const d = doctor();
-    if (!d.ok) throw new UsageError(`the kernel target is not set up:\n${d.lines.join('\n')}`);
-    t = new KernelTarget();
-  }
+  const t: Target = name === 'model' ? modelTarget : name === 'impl' ? implTarget(faults) : new KernelTarget();
+  // what the flags ask for first (a profile or device the target cannot run), then set-up
   const why = t.unsupported(cfg);
   if (why) throw new UsageError(why);
+  if (name === 'kernel') {
+    const d = doctor();
+    if (!d.ok) throw new UsageError(`the kernel target is not set up:\n${d.lines.join('\n')}`);
+  }
   return t;
 }
 

@@ -96,6 +96,17 @@ export function printText(p: Program): string {
 
 const oneLine = (s: string): string => s.replace(/[\r\n]+/g, ' ');
 
+/** Own keys only: a name like `constructor` or `toString` is not a symbol, errno or field. */
+const own = <T>(o: Readonly<Record<string, T>> | undefined, k: string): T | undefined => (o && Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
+
+const argCount = (n: number): string => `${n} argument${n === 1 ? '' : 's'}`;
+
+/** How parsing checks fault names, which ir/ does not know (the tool passes impl's list). */
+export interface ParseOptions {
+  /** why `name` is not a fault switch, or null */
+  readonly checkFault?: (name: string) => string | null;
+}
+
 // ---------------------------------------------------------------- text: parse
 
 class Cursor {
@@ -169,7 +180,7 @@ function parseArg(c: Cursor, d: ArgDesc, callIndex: number, calls: readonly Call
       const at = c.pos;
       const w = /^[A-Za-z_][A-Za-z0-9_]*/.exec(c.s.slice(c.pos));
       if (!w) c.fail(`expected a value for '${d.name}'`);
-      const sym = d.symbols?.names[w[0]];
+      const sym = own(d.symbols?.names, w[0]);
       if (sym === undefined) c.fail(`unknown symbol '${w[0]}' for '${d.name}'`, at);
       c.pos += w[0].length;
       value |= sym;
@@ -198,8 +209,9 @@ function parseOutcome(text: string, line: number, col: number, op: Call['op']): 
     return { status: 'ok', out };
   }
   if ((SIGNALS as readonly string[]).includes(head)) return { status: 'sig', signal: head as SignalName };
-  const e = errnoByName(head) ?? (/^E#([0-9]+)$/.exec(head) ? Number(head.slice(2)) : undefined);
-  if (e === undefined) return fail(`unknown expected outcome '${head}'`);
+  const byName = errnoByName(head);
+  const e = typeof byName === 'number' ? byName : /^E#[0-9]+$/.test(head) ? Number(head.slice(2)) : undefined;
+  if (e === undefined || !Number.isSafeInteger(e) || e <= 0) return fail(head ? `unknown expected outcome '${head}'` : 'empty expectation after \'# =>\'');
   if (words.length > 1) fail('unexpected text after the errno');
   return { status: 'err', errno: e };
 }
@@ -225,13 +237,13 @@ function parseCallLine(raw: string, lineNo: number, calls: Call[]): Call {
   const args: Arg[] = [];
   if (!c.eat(')')) {
     for (;;) {
-      if (args.length >= d.args.length) c.fail(`${op} takes ${d.args.length} arguments`);
+      if (args.length >= d.args.length) c.fail(`${op} takes ${argCount(d.args.length)}`);
       args.push(parseArg(c, d.args[args.length], index, calls));
       if (c.eat(')')) break;
-      c.expect(',');
+      if (!c.eat(',')) c.fail(args.length < d.args.length ? "expected ',' or ')'" : "expected ')'");
     }
   }
-  if (args.length !== d.args.length) c.fail(`${op} takes ${d.args.length} arguments, got ${args.length}`);
+  if (args.length !== d.args.length) c.fail(`${op} takes ${argCount(d.args.length)}, got ${args.length}`);
   if (!c.atEnd()) c.fail('unexpected text after the call');
   let expect: Outcome | undefined;
   if (hash >= 0) {
@@ -244,18 +256,18 @@ function parseCallLine(raw: string, lineNo: number, calls: Call[]): Call {
 type MutableMeta = { -readonly [K in keyof ProgramMeta]: ProgramMeta[K] };
 
 /** Header lines: `# key: value`. Unknown keys are comments; known keys are checked. */
-function parseHeader(meta: MutableMeta, t: string, lineNo: number): void {
+function parseHeader(meta: MutableMeta, t: string, lineNo: number, lead: number, o: ParseOptions): void {
   const v = /^#\s*gemcheck program v([0-9]+)\s*$/.exec(t);
   if (v) {
-    if (v[1] !== TEXT_VERSION) throw new ParseError(lineNo, 1, `unsupported program format v${v[1]} (this gemcheck reads v${TEXT_VERSION})`);
+    if (v[1] !== TEXT_VERSION) throw new ParseError(lineNo, lead + 1, `unsupported program format v${v[1]} (this gemcheck reads v${TEXT_VERSION})`);
     return;
   }
   const m = /^#\s*(devices|profile|faults|command|signature)\s*:(\s*)(.*)$/.exec(t);
   if (!m) return;
-  const col = t.indexOf(':') + 1 + m[2].length + 1;
+  const col = lead + t.indexOf(':') + 1 + m[2].length + 1;
   const value = m[3].trim();
   const once = (k: keyof ProgramMeta) => {
-    if (meta[k] !== undefined) throw new ParseError(lineNo, 1, `second '# ${k}:' header`);
+    if (meta[k] !== undefined) throw new ParseError(lineNo, lead + 1, `second '# ${k}:' header`);
   };
   once(m[1] as keyof ProgramMeta);
   switch (m[1]) {
@@ -270,9 +282,15 @@ function parseHeader(meta: MutableMeta, t: string, lineNo: number): void {
       if (!isProfileName(value)) throw new ParseError(lineNo, col, `# profile: unknown profile '${value}' (known: ${Object.keys(PROFILES).join(', ')})`);
       meta.profile = value;
       return;
-    case 'faults':
-      meta.faults = value.split(/[\s,]+/).filter(Boolean);
+    case 'faults': {
+      const names = value.split(/[\s,]+/).filter(Boolean);
+      for (const f of names) {
+        const why = o.checkFault?.(f);
+        if (why) throw new ParseError(lineNo, col + value.indexOf(f), `# faults: ${why}`);
+      }
+      meta.faults = names;
       return;
+    }
     case 'command':
       meta.command = value;
       return;
@@ -281,14 +299,14 @@ function parseHeader(meta: MutableMeta, t: string, lineNo: number): void {
   }
 }
 
-export function parseText(src: string): Program {
+export function parseText(src: string, o: ParseOptions = {}): Program {
   const meta: MutableMeta = {};
   const calls: Call[] = [];
   src.split(/\r?\n/).forEach((raw, i) => {
     const lineNo = i + 1;
     const t = raw.trim();
     if (t === '') return;
-    if (t.startsWith('#')) return parseHeader(meta, t, lineNo);
+    if (t.startsWith('#')) return parseHeader(meta, t, lineNo, raw.length - raw.trimStart().length, o);
     calls.push(parseCallLine(raw, lineNo, calls));
   });
   return { meta, calls };
@@ -366,7 +384,7 @@ function jsonOutcome(e: unknown, op: OpName, at: string): Outcome {
   return fail(`bad expect ${JSON.stringify(e)}`);
 }
 
-function jsonMeta(m: unknown): ProgramMeta {
+function jsonMeta(m: unknown, o: ParseOptions): ProgramMeta {
   const fail = (m: string, at: string): never => {
     throw new ParseError(1, 1, m, at);
   };
@@ -389,6 +407,10 @@ function jsonMeta(m: unknown): ProgramMeta {
       meta.profile = v as ProfileName;
     } else if (k === 'faults') {
       if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) fail('faults must be an array of names', at);
+      (v as string[]).forEach((f, j) => {
+        const why = o.checkFault?.(f);
+        if (why) fail(why, `${at}[${j}]`);
+      });
       meta.faults = v as string[];
     } else if (k === 'command' || k === 'signature') {
       if (typeof v !== 'string') fail(`${k} must be a string`, at);
@@ -398,16 +420,108 @@ function jsonMeta(m: unknown): ProgramMeta {
   return meta;
 }
 
-export function fromJson(src: string): Program {
+/**
+ * The offset of the first JSON syntax error in `src` (JSON.parse does not always say where:
+ * "Unexpected token 'x', ... is not valid JSON"), and what was expected there.
+ */
+function jsonSyntaxError(src: string): { at: number; expected: string } {
+  let i = 0;
+  class Stop {
+    constructor(readonly expected: string) {}
+  }
+  const ws = () => {
+    while (i < src.length && ' \t\r\n'.includes(src[i])) i++;
+  };
+  const lit = (w: string) => {
+    if (!src.startsWith(w, i)) throw new Stop('a value');
+    i += w.length;
+  };
+  const str = () => {
+    if (src[i] !== '"') throw new Stop('a string');
+    i++;
+    for (;;) {
+      if (i >= src.length || src.charCodeAt(i) < 0x20) throw new Stop('the end of the string');
+      const ch = src[i++];
+      if (ch === '"') return;
+      if (ch === '\\') {
+        const e = src[i++] ?? '';
+        if (e === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(src.slice(i, i + 4))) throw new Stop('four hex digits');
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(e) || e === '') {
+          i--;
+          throw new Stop('an escape character');
+        }
+      }
+    }
+  };
+  const num = () => {
+    const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(src.slice(i));
+    if (!m) throw new Stop('a value');
+    i += m[0].length;
+  };
+  const value = (): void => {
+    ws();
+    const ch = src[i];
+    if (ch === '{') {
+      i++;
+      ws();
+      if (src[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        str();
+        ws();
+        if (src[i] !== ':') throw new Stop("':'");
+        i++;
+        value();
+        ws();
+        if (src[i] === '}') return void i++;
+        if (src[i] !== ',') throw new Stop("',' or '}'");
+        i++;
+      }
+    }
+    if (ch === '[') {
+      i++;
+      ws();
+      if (src[i] === ']') return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (src[i] === ']') return void i++;
+        if (src[i] !== ',') throw new Stop("',' or ']'");
+        i++;
+      }
+    }
+    if (ch === '"') return str();
+    if (ch === 't') return lit('true');
+    if (ch === 'f') return lit('false');
+    if (ch === 'n') return lit('null');
+    return num();
+  };
+  try {
+    value();
+    ws();
+    if (i < src.length) throw new Stop('the end of the document');
+  } catch (e) {
+    if (e instanceof Stop) return { at: i, expected: e.expected };
+    throw e;
+  }
+  return { at: src.length, expected: 'valid JSON' };
+}
+
+export function fromJson(src: string, o: ParseOptions = {}): Program {
   let doc: unknown;
   try {
     doc = JSON.parse(src);
-  } catch (e) {
-    throw new ParseError(1, 1, `invalid JSON: ${(e as Error).message}`);
+  } catch {
+    const { at, expected } = jsonSyntaxError(src);
+    const before = src.slice(0, at).split(/\r?\n/);
+    const found = at < src.length ? `${JSON.stringify(src[at])}` : 'the end of the file';
+    throw new ParseError(before.length, before[before.length - 1].length + 1, `invalid JSON: expected ${expected}, found ${found}`);
   }
   if (!isObj(doc) || doc.format !== JSON_FORMAT) throw new ParseError(1, 1, `not a ${JSON_FORMAT} document (want {"format": "${JSON_FORMAT}", "calls": [...]})`, '$');
   if (!Array.isArray(doc.calls)) throw new ParseError(1, 1, 'calls must be an array', '$.calls');
-  const meta = jsonMeta(doc.meta);
+  const meta = jsonMeta(doc.meta, o);
   const calls: Call[] = [];
   (doc.calls as unknown[]).forEach((c, i) => {
     const at = `$.calls[${i}]`;
@@ -419,13 +533,14 @@ export function fromJson(src: string): Program {
     const op = c.op;
     const d = CALLS[op];
     if (!Array.isArray(c.args)) return bad('args must be an array', `${at}.args`);
-    if (c.args.length !== d.args.length) return bad(`${op} takes ${d.args.length} arguments, got ${c.args.length}`, `${at}.args`);
+    if (c.args.length !== d.args.length) return bad(`${op} takes ${argCount(d.args.length)}, got ${c.args.length}`, `${at}.args`);
     const args = (c.args as unknown[]).map((a, j): Arg => {
       const aat = `${at}.args[${j}]`;
       if (isObj(a) && 'ref' in a) {
         const k = a.ref;
         if (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k >= i) return bad(`r${String(k)} is not an earlier call`, aat);
-        if (typeof a.field !== 'string' || !outDesc(calls[k].op, a.field)) return bad(`${calls[k].op} (r${k}) has no output ${JSON.stringify(a.field)}`, aat);
+        if (typeof a.field !== 'string') return bad(`a reference needs a "field" (one of ${calls[k].op}'s outputs)`, aat);
+        if (!outDesc(calls[k].op, a.field)) return bad(`${calls[k].op} (r${k}) has no output ${JSON.stringify(a.field)}`, aat);
         return ref(k, a.field);
       }
       const v = isObj(a) && 'lit' in a ? jsonInt(a.lit) : jsonInt(a);
@@ -440,6 +555,6 @@ export function fromJson(src: string): Program {
 }
 
 /** Parses either serialization (JSON if it starts with '{'). */
-export function parseProgram(src: string): Program {
-  return src.trimStart().startsWith('{') ? fromJson(src) : parseText(src);
+export function parseProgram(src: string, o: ParseOptions = {}): Program {
+  return src.trimStart().startsWith('{') ? fromJson(src, o) : parseText(src, o);
 }

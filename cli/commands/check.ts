@@ -18,6 +18,7 @@ interface CheckFlags {
   maxCalls: string;
   profile?: string;
   only?: string;
+  from?: string;
   fault?: string[];
   target: string;
   reference: string;
@@ -25,6 +26,9 @@ interface CheckFlags {
   minimize: boolean;
   save: string;
 }
+
+/** The longest program the kernel executor takes (MAX_CALLS in executor/gemcheck-exec.c). */
+const MAX_CALLS = 65536;
 
 function listed(t: Tally): string {
   const more = t.count > t.indices.length ? `, … (${t.count - t.indices.length} more)` : '';
@@ -44,6 +48,7 @@ export function registerCheck(program: Command): void {
     .option('--runs <n>', 'number of programs (at least 1)', '1000')
     .option('--max-calls <m>', 'longest program', '24')
     .option('--profile <name>', `kernel profile: ${Object.keys(PROFILES).join(' | ')} (default ${DEFAULT_PROFILE})`)
+    .option('--from <i>', 'the first program (default 0): programs i .. i+runs-1 run')
     .option('--only <i>', 'replay program i of the seed only')
     .option('--fault <names...>', 'turn on impl fault switches (to see the suite fail)')
     .option('--target <name>', 'the candidate: impl | kernel (Linux in QEMU)', 'impl')
@@ -55,7 +60,13 @@ export function registerCheck(program: Command): void {
       const seed = seedOpt(o.seed);
       const runs = intOpt('--runs', o.runs, 1000, 1);
       const maxCalls = intOpt('--max-calls', o.maxCalls, 24, 1);
+      // a program runs to its end before an interrupt is seen: keep one program bounded
+      if (maxCalls > MAX_CALLS) throw new UsageError(`--max-calls: at most ${MAX_CALLS} (the executor's limit), got ${maxCalls}`);
       const only = o.only === undefined ? undefined : intOpt('--only', o.only, 0);
+      const from = intOpt('--from', o.from, 0);
+      if (only !== undefined && o.from !== undefined) throw new UsageError('--only and --from: give one of them');
+      if (from + runs > Number.MAX_SAFE_INTEGER) throw new UsageError(`--from ${from} --runs ${runs}: the last program index is past ${Number.MAX_SAFE_INTEGER}`);
+      if (!o.save) throw new UsageError('--save: empty (a folder to save failures in)');
       const faults = faultsOpt(o.fault);
       const profile = profileOpt(o.profile) ?? DEFAULT_PROFILE;
       const cand = targetName('--target', o.target, ['impl', 'kernel']);
@@ -65,6 +76,9 @@ export function registerCheck(program: Command): void {
       const list = devicesOpt(o.device) ?? defaultDevices([ref, cand]);
       const devices = list.devices;
       const cfg: TargetConfig = { profile: PROFILES[profile], devices, ...(list.params ? { deviceParams: list.params } : {}) };
+      // targets first: a flag that cannot apply is refused before anything is created
+      const reference = makeTarget(ref, cfg, faults);
+      const candidate = makeTarget(cand, cfg, faults);
       let store: FailureStore;
       try {
         store = FailureStore.open(o.save);
@@ -72,18 +86,16 @@ export function registerCheck(program: Command): void {
         if (e instanceof SaveDirError) throw new UsageError(`--save: ${e.message}`);
         throw e;
       }
-      const reference = makeTarget(ref, cfg, faults);
-      const candidate = makeTarget(cand, cfg, faults);
       const faultArgs = faults.size ? ['--fault', [...faults].join(',')] : [];
       const base = ['check', '--seed', seed, '--max-calls', String(maxCalls), '--profile', profile, '--reference', ref, '--target', cand, '--device', printDevices(list).replace(/ /g, ','), ...faultArgs];
       const replay = (i: number) => [...base.slice(0, 3), '--only', String(i), ...base.slice(3)];
       const interrupt = onInterrupt();
       const tty = process.stderr.isTTY;
-      out(`gemcheck check: ${ref} vs ${cand}, seed ${seed}, ${only !== undefined ? `program ${only}` : `${runs} programs`}, max ${maxCalls} calls, ${profile}, devices ${devices.join('+')}${faults.size ? `, faults ${[...faults].join('+')}` : ''}`);
+      out(`gemcheck check: ${ref} vs ${cand}, seed ${seed}, ${only !== undefined ? `program ${only}` : from ? `programs ${from}..${from + runs - 1}` : `${runs} programs`}, max ${maxCalls} calls, ${profile}, devices ${devices.join('+')}${faults.size ? `, faults ${[...faults].join('+')}` : ''}`);
       let st: CheckStats;
       try {
         st = await runCheck({
-          seed, runs, only, maxCalls, cfg, store, replay,
+          seed, runs, from, only, maxCalls, cfg, store, replay,
           pairing: pairing(reference, candidate),
           meta: { devices, ...(list.params ? { deviceParams: list.params } : {}), profile, ...(faults.size ? { faults: [...faults] } : {}) },
           minimize: o.minimize,
@@ -98,16 +110,21 @@ export function registerCheck(program: Command): void {
           },
         });
       } finally {
-        interrupt.dispose();
+        // targets close (a VM powers off) with the handler still on: a second signal quits at once
         await reference.close();
         await candidate.close();
+        interrupt.dispose();
       }
       if (tty) process.stderr.write('\n');
       const notes = [...(reference.notes?.() ?? []), ...(candidate.notes?.() ?? [])];
       for (const [name, t] of st.known) out(`known divergence ${name}: ${t.count} programs (${listed(t)}; KNOWN-DIVERGENCES.md)`);
       if (st.notRun.count) out(`not run: ${st.notRun.count} (${listed(st.notRun)}): ${st.notRun.reason}`);
       out(`${rate(st)}${notes.length ? `; ${notes.join('; ')}` : ''}`);
-      if (st.interrupted) out(`interrupted after ${st.programs} programs; replay the rest: ${shellJoin(['npx', 'gemcheck', ...base])}`);
+      if (st.interrupted) {
+        const end = only !== undefined ? only + 1 : from + runs;
+        const rest = only !== undefined ? replay(only) : [...base, '--from', String(st.next), '--runs', String(end - st.next)];
+        out(`interrupted after ${st.programs} programs; the rest: ${shellJoin(['npx', 'gemcheck', ...rest])}`);
+      }
       out(`${st.passed} passed, ${st.failed} failed`);
       process.exitCode = st.interrupted ? EXIT.interrupted : st.failed ? EXIT.finding : EXIT.clean;
     });

@@ -12,7 +12,7 @@ import type { FaultSet } from '../../impl/faults.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { devicesOpt, faultsOpt, loadProgram, profileOpt } from '../options.ts';
 import { checkFaultsApply, defaultDevices, makeTarget, targetName, type TargetName } from '../targets.ts';
-import { EXIT } from '../usage.ts';
+import { EXIT, UsageError } from '../usage.ts';
 import { out } from '../output.ts';
 
 interface ProgramFlags {
@@ -32,14 +32,19 @@ interface Loaded {
 
 /** The file, and its configuration: flags override the header; faults add to the header's. */
 function load(file: string, o: ProgramFlags, names: readonly TargetName[]): Loaded {
+  const flagged = faultsOpt(o.fault);
+  checkFaultsApply(flagged, names);
+  const profile = profileOpt(o.profile);
+  const devices = devicesOpt(o.device);
   const p = loadProgram(file);
-  const cfg = configFor(p, profileOpt(o.profile), devicesOpt(o.device) ?? (p.meta.devices ? undefined : defaultDevices(names)));
-  const faults = faultsOpt([...(p.meta.faults ?? []), ...(o.fault ?? [])]);
-  return { p, cfg, faults };
+  const header = faultsOpt(p.meta.faults);
+  if (header.size && !names.includes('impl'))
+    throw new UsageError(`${file}: # faults: ${[...header].join(' ')} plant bugs in the impl target, which this run does not use (${names.join(' vs ')})`);
+  const cfg = configFor(p, profile, devices ?? (p.meta.devices ? undefined : defaultDevices(names)));
+  return { p, cfg, faults: new Set([...header, ...flagged]) };
 }
 
 async function runJudged(names: readonly TargetName[], l: Loaded, rename: boolean) {
-  checkFaultsApply(l.faults, names);
   const targets = names.map((n) => makeTarget(n, l.cfg, l.faults));
   const pr = pairing(targets[0], targets[1], rename ? { rename: new Set(['fd', 'dmabuf', 'offset'] as const) } : {});
   const interrupt = onInterrupt();
