@@ -34,7 +34,7 @@ function failBlocks(out: string): Map<number, string> {
   return m;
 }
 
-describe('saved failure files replay alone', () => {
+describe.concurrent('saved failure files replay alone', () => {
   let divergence: ReturnType<typeof saved>[number];
   let selfCheck: ReturnType<typeof saved>[number];
   let replayOut = '';
@@ -97,7 +97,7 @@ describe('saved failure files replay alone', () => {
   });
 });
 
-describe('failure files never overwrite each other and stay in --save', () => {
+describe.concurrent('failure files never overwrite each other and stay in --save', () => {
   it('two identical runs into one folder: twice the files, every earlier file kept as it was', async () => {
     const dir = join(tmp.path, 'twice');
     const args = ['check', '--seed', '1', '--runs', '40', '--fault', 'keep-name', '--save', dir];
@@ -170,7 +170,18 @@ describe('failure files never overwrite each other and stay in --save', () => {
  */
 const IMPL_IDS_PER_INSTANCE = process.env.GEMCHECK_TEST_IMPL_IDS === '1';
 
-describe('determinism across the process', () => {
+describe.concurrent('determinism across the process', () => {
+  it('--from k --runs m checks programs k..k+m-1: the same failures as those of a longer run from k on', async () => {
+    const [all, rest] = await Promise.all([
+      gemcheck(['check', '--seed', '1', '--runs', '40', '--fault', 'keep-name', '--no-minimize', '--save', join(tmp.path, 'from-all')]),
+      gemcheck(['check', '--seed', '1', '--from', '20', '--runs', '20', '--fault', 'keep-name', '--no-minimize', '--save', join(tmp.path, 'from-rest')]),
+    ]);
+    const later = [...failBlocks(all.out).keys()].filter((i) => i >= 20);
+    expect(later.length).toBeGreaterThan(0);
+    expect([...failBlocks(rest.out).keys()]).toEqual(later);
+    expect(rest.out).toMatch(/^gemcheck check: .*programs 20\.\.39,/m);
+  });
+
   it('program i fails with the same report in a 40-program run as alone with --only i', async ({ skip }) => {
     const r = await gemcheck(['check', '--seed', '1', '--runs', '40', '--fault', 'keep-name', '--save', join(tmp.path, 'det-long')]);
     expect(r.code).toBe(1);

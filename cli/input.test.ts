@@ -6,7 +6,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadProgram } from './options.ts';
 import { gemcheck, root, tempDir, type Finished } from './test-support.ts';
+import { UsageError } from './usage.ts';
 
 const tmp = tempDir('gemcheck-cli-input-');
 afterAll(() => tmp.remove());
@@ -37,6 +39,7 @@ const MALFORMED: readonly (readonly [string, string, string, RegExp])[] = [
   ['meta-faults.json', J(`[${OPEN}]`, '{"faults":["nope"]}'), '$.meta.faults[0]', /^unknown fault 'nope' \(known: /],
   ['not-json.prog', '{ this is not json\n', '1:3', /^invalid JSON: /],
   ['not-json-2.json', '{"format":"gemcheck-program/1",\n "calls": [x]}', '2:12', /^invalid JSON: expected a value, found "x"$/],
+  ['deep.json', `{"a":${'['.repeat(200_000)}`, '1:200006', /^invalid JSON: expected a value, found the end of the file$/],
   ['devices.prog', '# devices: vgme\nr0 = open(0, primary)\n', '1:12', /^# devices: unknown device 'vgme'/],
   ['profile.prog', '# profile: linux-9\nr0 = open(0, primary)\n', '1:12', /^# profile: unknown profile 'linux-9'/],
   ['faults.prog', '# faults: keep-name nope\nr0 = open(0, primary)\n', '1:21', /^# faults: unknown fault 'nope' \(known: /],
@@ -59,17 +62,39 @@ const MALFORMED: readonly (readonly [string, string, string, RegExp])[] = [
   ['no-calls.json', J('[]'), '$.calls', /^no calls/],
 ];
 
-describe.concurrent('malformed program files: one located line, exit 2', () => {
+/** Through the CLI as a subprocess (the rest are checked in-process: the same loadProgram). */
+const SUBPROCESS = new Set(['null-call.json', 'fd-abc.json', 'later-ref.json', 'arg-count.json', 'unknown-op.json', 'not-json.prog', 'devices.prog', 'profile.prog', 'faults.prog', 'v2.prog', 'later-ref.prog', 'arg-count.prog', 'unknown-op.prog', 'prototype-symbol.prog', 'empty.prog', 'comments.prog']);
+
+function located(line: string, f: string, where: string, reason: RegExp): void {
+  expect(line.startsWith(`${f}:${where}: `), line).toBe(true);
+  expect(line.slice(`${f}:${where}: `.length)).toMatch(reason);
+}
+
+describe('malformed program files, in-process: loadProgram refuses each with its located line', () => {
   for (const [name, text, where, reason] of MALFORMED) {
+    it(`${name}: ${where}`, () => {
+      const f = join(tmp.path, `in-${name}`);
+      writeFileSync(f, text);
+      let thrown: unknown;
+      try {
+        loadProgram(f);
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toBeInstanceOf(UsageError);
+      expect((thrown as Error).message).not.toContain('\n');
+      located((thrown as Error).message, f, where, reason);
+    });
+  }
+});
+
+describe.concurrent('malformed program files: one located line, exit 2', () => {
+  for (const [name, text, where, reason] of MALFORMED.filter(([n]) => SUBPROCESS.has(n))) {
     it(`${name}: ${where}`, async () => {
       const f = join(tmp.path, name);
       writeFileSync(f, text);
       // run and diff read files alike (cli/options.ts loadProgram): run checks a few
-      for (const cmd of ['null-call.json', 'empty.prog', 'v2.prog'].includes(name) ? ['diff', 'run'] : ['diff']) {
-        const line = usageLine(await gemcheck([cmd, f]));
-        expect(line.startsWith(`${f}:${where}: `), line).toBe(true);
-        expect(line.slice(`${f}:${where}: `.length)).toMatch(reason);
-      }
+      for (const cmd of ['null-call.json', 'empty.prog', 'v2.prog'].includes(name) ? ['diff', 'run'] : ['diff']) located(usageLine(await gemcheck([cmd, f])), f, where, reason);
     });
   }
   it('a missing file and a folder: the file and the errno', async () => {

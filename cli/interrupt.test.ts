@@ -40,7 +40,7 @@ function summary(out: string): { interrupted: number; passed: number; failed: nu
   return { interrupted: Number(i![1]), passed: Number(s![1]), failed: Number(s![2]) };
 }
 
-describe('interrupting gemcheck check', () => {
+describe.concurrent('interrupting gemcheck check', () => {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     it(`impl: ${sig} stops a 100 000 000-program run within 1 s, with the summary and exit 130`, async () => {
       const r = start(['check', '--runs', '100000000', '--save', join(tmp.path, `impl-${sig}`)]);

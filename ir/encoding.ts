@@ -460,43 +460,50 @@ function jsonSyntaxError(src: string): { at: number; expected: string } {
     if (!m) throw new Stop('a value');
     i += m[0].length;
   };
-  const value = (): void => {
+  const key = () => {
     ws();
-    const ch = src[i];
-    if (ch === '{') {
-      i++;
+    str();
+    ws();
+    if (src[i] !== ':') throw new Stop("':'");
+    i++;
+  };
+  // iterative (a file may nest deeper than the stack): the open containers
+  const value = (): void => {
+    const open: string[] = [];
+    for (;;) {
       ws();
-      if (src[i] === '}') return void i++;
+      const ch = src[i];
+      if (ch === '{' || ch === '[') {
+        i++;
+        ws();
+        const close = ch === '{' ? '}' : ']';
+        if (src[i] !== close) {
+          open.push(close);
+          if (ch === '{') key();
+          continue;
+        }
+        i++;
+      } else if (ch === '"') str();
+      else if (ch === 't') lit('true');
+      else if (ch === 'f') lit('false');
+      else if (ch === 'n') lit('null');
+      else num();
+      // a value ended: close what it ends, or go on to the next element
       for (;;) {
+        const close = open[open.length - 1];
+        if (close === undefined) return;
         ws();
-        str();
-        ws();
-        if (src[i] !== ':') throw new Stop("':'");
+        if (src[i] === close) {
+          i++;
+          open.pop();
+          continue;
+        }
+        if (src[i] !== ',') throw new Stop(`',' or '${close}'`);
         i++;
-        value();
-        ws();
-        if (src[i] === '}') return void i++;
-        if (src[i] !== ',') throw new Stop("',' or '}'");
-        i++;
+        if (close === '}') key();
+        break;
       }
     }
-    if (ch === '[') {
-      i++;
-      ws();
-      if (src[i] === ']') return void i++;
-      for (;;) {
-        value();
-        ws();
-        if (src[i] === ']') return void i++;
-        if (src[i] !== ',') throw new Stop("',' or ']'");
-        i++;
-      }
-    }
-    if (ch === '"') return str();
-    if (ch === 't') return lit('true');
-    if (ch === 'f') return lit('false');
-    if (ch === 'n') return lit('null');
-    return num();
   };
   try {
     value();

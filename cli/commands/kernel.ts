@@ -5,7 +5,8 @@ import { doctor } from '../../kernel/doctor.ts';
 import { binaryNameFor, CompileError, compileStatic, GCC, GCC_FLAGS } from '../../kernel/compile.ts';
 import { BinaryRefusedError, KernelVm, type BinaryRunResult } from '../../kernel/vm.ts';
 import { intOpt } from '../options.ts';
-import { UsageError } from '../usage.ts';
+import { onInterrupt } from '../interrupt.ts';
+import { EXIT, UsageError } from '../usage.ts';
 
 export function registerKernel(program: Command): void {
   const kernel = program.command('kernel').description('the real-kernel target');
@@ -42,16 +43,29 @@ kernel
     const d = doctor();
     if (!d.ok) throw new UsageError(`the kernel target is not set up:\n${d.lines.join('\n')}`);
     const vm = new KernelVm();
+    // an interrupt powers the VM off; what the binary did then is not a finding
+    const interrupt = onInterrupt();
+    interrupt.signal.addEventListener('abort', () => void vm.stop(), { once: true });
     let r: BinaryRunResult;
     try {
       r = await vm.runBinary(bytes, { name: binaryNameFor(file), timeoutMs: secs * 1000 });
     } catch (e) {
-      if (!(e instanceof BinaryRefusedError)) throw e;
-      console.log(`gemcheck: ${e.message}`);
-      process.exitCode = 1;
-      return;
+      if (interrupt.received()) r = { output: [], status: { kind: 'none' } };
+      else if (!(e instanceof BinaryRefusedError)) throw e;
+      else {
+        console.log(`gemcheck: ${e.message}`);
+        process.exitCode = 1;
+        return;
+      }
     } finally {
       await vm.stop();
+      interrupt.dispose();
+    }
+    if (interrupt.received()) {
+      for (const l of r.output) console.log(l);
+      console.log('interrupted');
+      process.exitCode = EXIT.interrupted;
+      return;
     }
     for (const l of r.output) console.log(l);
     const st = r.status;

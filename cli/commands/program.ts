@@ -52,8 +52,9 @@ async function runJudged(names: readonly TargetName[], l: Loaded, rename: boolea
     const [j] = await judgeBatch(pr, [l.p], l.cfg, interrupt.signal);
     return { j, pr };
   } finally {
-    interrupt.dispose();
+    // targets close (a VM powers off) with the handler still on: a second signal quits at once
     for (const t of targets) await t.close();
+    interrupt.dispose();
   }
 }
 
