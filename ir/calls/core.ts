@@ -5,7 +5,7 @@
  * mapping). Integer domains say where the kernel's answers change; weights say how often the
  * generator picks each call.
  */
-import { DRM_CLOEXEC, DRM_RDWR, MMAP_LEN_LIMIT } from '../uapi.ts';
+import { DRM_CLOEXEC, DRM_RDWR } from '../uapi.ts';
 import type { ArgDesc, CallDesc, IntDomain, SymbolSet } from './types.ts';
 
 const NODE: SymbolSet = { style: 'enum', names: { primary: 0n, render: 1n } };
@@ -17,6 +17,8 @@ const MAPFLAGS: SymbolSet = {
 const PRIMEFLAGS: SymbolSet = { style: 'bits', names: { DRM_RDWR: 0x2n, DRM_CLOEXEC: 0x80000n } };
 
 const U32_WRAP = 1n << 32n;
+/** x86-64's user address space: 2^47 − one page (arch/x86/include/asm/page_64_types.h). */
+const TASK_SIZE = 0x7fff_ffff_f000n;
 
 const anyFd: ArgDesc = { name: 'fd', kind: 'fd', accepts: ['fd', 'dmabuf'] };
 const drmFd: ArgDesc = { name: 'fd', kind: 'fd' };
@@ -164,9 +166,11 @@ export const CORE_CALLS = {
     args: [
       anyFd,
       { name: 'offset', kind: 'offset', owner: 'fd' },
-      // the object's size most of the time; else page edges, and lengths past the harness's
-      // address-space bound (get_unmapped_area → ENOMEM) and past PAGE_ALIGN's wrap
-      int('length', { bits: 64, bytes: true, objectSize: 0.75, typical: [[4096n, 2], [8192n, 1], [65536n, 1], [0x100000n, 1]], edge: 0.5, limits: [MMAP_LEN_LIMIT] }),
+      // the object's size most of the time; else page edges, lengths at the address space's
+      // end (get_unmapped_area: len > TASK_SIZE → ENOMEM) and past PAGE_ALIGN's wrap (do_mmap:
+      // ENOMEM). Not near the harness's 64 TiB bound (MMAP_LEN_LIMIT): whether such a mapping
+      // can be placed is the address-space layout's business, not a kernel rule.
+      int('length', { bits: 64, bytes: true, objectSize: 0.75, typical: [[4096n, 2], [8192n, 1], [65536n, 1], [0x100000n, 1]], edge: 0.5, limits: [TASK_SIZE] }),
       int('prot', prot, PROT),
       int('flags', { bits: 32, typical: [[1n, 78], [2n, 10], [3n, 5], [0n, 3], [0x11n, 2], [0x20n, 2]], edge: 0.02 }, MAPFLAGS),
     ],
