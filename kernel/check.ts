@@ -108,8 +108,12 @@ export async function runKernelCheck(t: KernelTarget, o: KernelCheckOptions): Pr
         }, d.index);
       }
       const again = await t.run([small], o.devices);
-      const ds = kernelDivergence(small, o.devices, again.outcomes[0]) ?? d;
-      const report = `${printText(small).trimEnd()}\n${describeDivergence(small, ds, 'kernel')}\nreplay: ${o.replay(idx[j])}`;
+      // a divergence that does not come back when the small program runs again (the kernel
+      // answered differently: e.g. guest memory left by earlier programs) is reported on the
+      // program it was seen on, whose call index it names
+      const ds = kernelDivergence(small, o.devices, again.outcomes[0]);
+      if (!ds) small = p;
+      const report = `${printText(small).trimEnd()}\n${describeDivergence(small, ds ?? d, 'kernel')}${ds ? '' : '\n(not seen again when re-run)'}\nreplay: ${o.replay(idx[j])}`;
       if (o.saveDir) writeAtomic(join(o.saveDir, `kernel-${o.devices.join('+')}-seed-${o.seed}-${idx[j]}.prog`), `# ${o.replay(idx[j])}\n${printText(small)}`);
       o.onFailure?.(idx[j], report);
     }

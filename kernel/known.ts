@@ -4,8 +4,13 @@
  * and the first divergence. Empty until the kernel shows one that should not be fixed.
  */
 import { printCall, printOutcome } from '../ir/encoding.ts';
+import { i32 } from '../ir/ints.ts';
+import type { Outcome } from '../ir/outcome.ts';
 import type { Program } from '../ir/program.ts';
+import { resolveArgs } from '../ir/resolve.ts';
 import type { Divergence } from '../harness/compare.ts';
+import { configFor } from '../harness/run.ts';
+import { ModelSession } from '../model/model.ts';
 
 export interface KnownDivergence {
   readonly name: string;
@@ -15,6 +20,20 @@ export interface KnownDivergence {
 
 const MAP_PRIVATE = 2n;
 const PROT_WRITE = 2n;
+
+/** The handles the model's file holds paired with the dma-buf that call `index` imports
+ * (drm_prime_file_private, as the model keeps it), replaying the program up to there. */
+function primePairs(p: Program, index: number): number[] {
+  const session = new ModelSession(configFor(p, 'linux-6.1'));
+  const outcomes: Outcome[] = [];
+  for (let i = 0; i < index; i++) outcomes.push(session.exec(p.calls[i].op, resolveArgs(p, i, outcomes)));
+  const [fd, dmabuf] = resolveArgs(p, index, outcomes);
+  const s = session.state;
+  const file = s.files.get(s.fds.get(i32(fd)) ?? -1);
+  const buf = s.fds.get(i32(dmabuf));
+  if (!file || file.kind !== 'drm' || buf === undefined) return [];
+  return file.prime.filter((e) => e.dmabuf === buf).map((e) => e.handle);
+}
 
 export const KNOWN: readonly KnownDivergence[] = [
   {
@@ -33,6 +52,20 @@ export const KNOWN: readonly KnownDivergence[] = [
       // the length may be a reference (an object's size): any private writable mapping the
       // model refused as COW is this case
       return flags === MAP_PRIVATE && prot !== undefined && (prot & PROT_WRITE) !== 0n && d.left.status === 'err' && d.left.errno === 22;
+    },
+  },
+  {
+    name: 'prime-lookup-pair-order',
+    why:
+      'one file can hold several (dma-buf, handle) pairs for one dma-buf (two handles to one ' +
+      'object, both exported); drm_prime_lookup_buf_handle walks an rb-tree keyed by the dma_buf ' +
+      'pointer alone, so which pair it finds depends on the tree shape, i.e. on kernel heap ' +
+      'addresses: the same program answers either handle from run to run. The model takes the oldest.',
+    matches(p, d) {
+      const c = p.calls[d.index];
+      if (c.op !== 'prime_fd_to_handle' || d.field !== 'handle' || d.left.status !== 'ok' || d.right.status !== 'ok') return false;
+      const pairs = primePairs(p, d.index);
+      return pairs.length >= 2 && pairs.includes(Number(d.right.out.handle)) && pairs.includes(Number(d.left.out.handle));
     },
   },
 ];
