@@ -94,8 +94,23 @@ describe('references follow the descriptions', () => {
         if (makerFd.kind === 'ref' && makerFd.call === fd.call) own++;
         else other++;
       }
-    expect(own / (own + other)).toBeGreaterThan(0.8);
-    expect(other).toBeGreaterThan(0);
+    expect(own / (own + other)).toBeGreaterThan(0.85);
+    expect(other / (own + other)).toBeGreaterThan(0.005);
+  });
+  it('stale resources are used too: a handle after its gem_close, an fd after its close', () => {
+    let staleHandles = 0;
+    let staleFds = 0;
+    for (const p of progs) {
+      const gone = new Set<string>();
+      for (const c of p.calls) {
+        const refs = c.args.flatMap((a) => (a.kind === 'ref' ? [`${a.call}.${a.field}`] : []));
+        if (refs.some((r) => gone.has(r))) (c.op === 'close' || c.op === 'dup' || c.op === 'mmap' ? staleFds++ : staleHandles++);
+        if ((c.op === 'gem_close' || c.op === 'destroy_dumb') && c.args[1].kind === 'ref') gone.add(`${c.args[1].call}.${c.args[1].field}`);
+        if (c.op === 'close' && c.args[0].kind === 'ref') gone.add(`${c.args[0].call}.${c.args[0].field}`);
+      }
+    }
+    expect(staleHandles).toBeGreaterThan(100);
+    expect(staleFds).toBeGreaterThan(10);
   });
 });
 

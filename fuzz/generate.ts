@@ -107,12 +107,9 @@ class Ctx implements CallCtx {
   }
   /** the literal value of an argument drawn so far (for products) */
   readonly valueOf = (name: string): bigint | undefined => {
-    const v = this.args[this.index(name)];
+    const v = this.args[this.at(name)];
     return v?.kind === 'lit' ? v.value : undefined;
   };
-  private index(name: string): number {
-    return this.m.index.get(name) ?? -1;
-  }
 }
 
 export class ProgramBuilder {
@@ -131,6 +128,7 @@ export class ProgramBuilder {
     return this.st.calls;
   }
 
+  /** Resources of `kinds` the program made (stale ones included: a closed fd stays in the pool). */
   private live(kinds: readonly ResourceKind[]): Res[] {
     return this.st.pool.filter((x) => kinds.includes(x.kind));
   }
@@ -221,7 +219,7 @@ export class ProgramBuilder {
       if (c.args[j] || c.set(j, hint?.args?.[m.args[j].name]?.(this, c))) continue;
       // a per-file resource goes with its own file, mostly (drm_gem_object_lookup is per file)
       const owned = m.ownedBy[j].find((k) => c.res[k]?.fd !== undefined);
-      if (owned !== undefined && !chance(this.r, OWN_FILE)) {
+      if (owned !== undefined && chance(this.r, OWN_FILE)) {
         const fd = c.res[owned]!.fd!;
         c.set(j, { arg: fd, res: resOf(this.st, fd) });
       } else c.set(j, this.fill(m.fdDescs[j], m.primaryOnly && !m.fdDescs[j].accepts ? PRIMARY : {}));
