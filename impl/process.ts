@@ -18,7 +18,8 @@ import { FdTable } from './core/vfs.ts';
 import { DRIVERS } from './drivers/index.ts';
 import { NO_FAULTS, type FaultSet } from './faults.ts';
 
-const small = (v: bigint): number => (u64(v) > 0xffn ? 0xff : Number(v)); // prot/flags: any high bit is invalid
+// prot and flags of mmap/mprotect are C ints: truncated as the executor's assignment does (PROTOCOL.md)
+const small = (v: bigint): number => i32(v);
 
 export class ImplSession implements Session {
   readonly kernel: Kernel;
