@@ -19,8 +19,8 @@ import { DEVICES } from '../model/devices.ts';
 import { ModelSession } from '../model/model.ts';
 import type { KernelDevice } from './target.ts';
 
-/** The guest's RAM (QEMU -m). */
-export const GUEST_MEMORY_MIB = 1024;
+import { GUEST_MEMORY_MIB } from './guest.ts'; // the guest's RAM (QEMU -m); kernel/guest.ts
+export { GUEST_MEMORY_MIB };
 /** Demand from which outcomes are the machine's: half the guest (the rest is the kernel, the
  * executor and the page cache). 768 MiB was seen to work, so this errs on the safe side. */
 export const MEMORY_DEMAND_LIMIT = (GUEST_MEMORY_MIB / 2) * 1024 * 1024;
