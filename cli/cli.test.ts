@@ -2,10 +2,10 @@
 // 2 bad input with a located one-line error), the closing `N passed, M failed` line, the
 // printed rate and replay command — holds.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..');
 function gemcheck(...args: string[]) {
@@ -13,6 +13,7 @@ function gemcheck(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 const tmp = mkdtempSync(join(tmpdir(), 'gemcheck-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('gemcheck CLI', () => {
   it('check passes and prints its rate and closing line', () => {
