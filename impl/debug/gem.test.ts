@@ -1,6 +1,7 @@
 // Success criterion: each GEM self-check (impl/debug/gem.ts) stays quiet on a sound state and
 // names its invariant once impl's state is corrupted the way the bug it stands for would.
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { DrmDriver } from '../hooks.ts';
 import { expectClean, expectViolation, run } from './fixture.ts';
 
 const BASE = `
@@ -76,5 +77,27 @@ describe('GEM self-checks', () => {
     expectClean(f);
     (f.obj(3, 1) as unknown as { bo: { kref: { count: number } } }).bo.kref.count++;
     expectViolation(f, 'refcount-balance', /ttm bo of object 2: refcount 3, holders 2/);
+  });
+});
+
+describe('core WARNs', () => {
+  it('dumb-size: a driver that makes a dumb buffer smaller than pitch·height', () => {
+    const f = run('r0 = open(0, primary)');
+    const dev = f.s.kernel.devices[0] as { driver: DrmDriver };
+    const create = dev.driver.dumbCreate!;
+    dev.driver = {
+      ...dev.driver,
+      dumbCreate(file, d, args) {
+        const r = create(file, d, args);
+        args.size = 4096n; // 64x64x32 needs 16384
+        return r;
+      },
+    };
+    expect(f.s.exec('create_dumb', [3n, 64n, 64n, 32n, 0n])).toMatchObject({ status: 'ok' });
+    expectViolation(f, 'dumb-size', /dumb 64x64x32: pitch 256, size 4096/);
+    // the real driver satisfies it
+    dev.driver = { ...dev.driver, dumbCreate: create };
+    f.s.exec('create_dumb', [3n, 64n, 64n, 32n, 0n]);
+    expectClean(f);
   });
 });
