@@ -6,7 +6,7 @@ import type { OpName } from '../ir/calls.ts';
 import { i32, u32, u64 } from '../ir/ints.ts';
 import { err, ok, sig, type Outcome } from '../ir/outcome.ts';
 import type { Session, TargetConfig, Violation } from '../ir/target.ts';
-import { checkInvariants, checkNoLeaks } from './debug/invariants.ts';
+import { exitCheck, selfCheck } from './debug/index.ts';
 import { Errno, FD_LIMIT, FIRST_FD, PAGE_SIZE } from '../ir/uapi.ts';
 import { DrmDevice } from './core/drm_device.ts';
 import type { DrmFile } from './core/drm_file.ts';
@@ -100,13 +100,13 @@ export class ImplSession implements Session {
   }
 
   selfCheck(): readonly Violation[] {
-    return checkInvariants(this);
+    return selfCheck(this);
   }
 
   /** Process exit, then what must not remain. */
   exit(): readonly Violation[] {
     this.teardown();
-    return [...checkInvariants(this), ...checkNoLeaks(this)];
+    return exitCheck(this);
   }
 }
 
