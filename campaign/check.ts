@@ -13,15 +13,11 @@ import { describeFailure } from '../harness/render.ts';
 import { isSync, judgeBatch } from '../harness/run.ts';
 import type { Pairing } from '../harness/pairing.ts';
 import { signature, type Finding, type Verdict } from '../harness/verdict.ts';
-import { generateProgram } from '../fuzz/generate.ts';
+import { programAt } from '../fuzz/generate.ts';
 import { minimizeSteps } from '../fuzz/minimize.ts';
-import { seededRand } from '../fuzz/rand.ts';
 import { slug, type FailureStore } from './failure-store.ts';
 import { shellJoin } from './shell.ts';
 
-export function programAt(seed: string, i: number, maxCalls: number, devices: number, meta: ProgramMeta = {}): Program {
-  return generateProgram(seededRand(`${seed}:${i}`), { maxCalls, devices }, meta);
-}
 
 /** Program indices, counted with the first few kept (constant memory). */
 export interface Tally {

@@ -430,7 +430,10 @@ static void run_call(int op, const uint64_t *a, struct result *r) {
     int prot = (int)a[1];
     if (!m) { e = ENOMEM; break; }
     if (prot & ~7) { e = EINVAL; break; }
-    if (mprotect(m->addr, m->len, prot) < 0) e = errno;
+    /* The kernel's mprotect takes prot as unsigned long; glibc's stub passes the int in a
+     * 64-bit register whose upper half C leaves unspecified (seen: the literal's high bits
+     * reached the kernel as EINVAL). The raw syscall with an explicit (long) says what we mean. */
+    if (syscall(SYS_mprotect, m->addr, m->len, (long)prot) < 0) e = errno;
     break;
   }
   case OP_WRITE:

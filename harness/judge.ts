@@ -6,7 +6,7 @@
  */
 import type { Outcome } from '../ir/outcome.ts';
 import type { Program } from '../ir/program.ts';
-import type { ProgramResult } from '../ir/target.ts';
+import type { ProgramResult, TargetConfig } from '../ir/target.ts';
 import { firstDivergence, meetsExpectation, type CompareOptions } from './compare.ts';
 import type { KnownDivergence } from './known.ts';
 import type { Finding, Verdict } from './verdict.ts';
@@ -17,6 +17,8 @@ export interface Side {
 }
 
 export interface JudgeOptions {
+  /** the configuration the program ran under (known divergences may replay it) */
+  readonly cfg: TargetConfig;
   readonly compare?: CompareOptions;
   /** divergences that are counted, not failed (KNOWN-DIVERGENCES.md) */
   readonly known?: readonly KnownDivergence[];
@@ -41,7 +43,7 @@ function expectationFailure(p: Program, s: Side): Finding | undefined {
 }
 
 /** One program's verdict; `candidate` absent judges a single target (self-checks, expectations). */
-export function judge(p: Program, reference: Side, candidate?: Side, o: JudgeOptions = {}): Verdict {
+export function judge(p: Program, o: JudgeOptions, reference: Side, candidate?: Side): Verdict {
   const sides = candidate ? [reference, candidate] : [reference];
   if (sides.some((s) => s.result.status === 'interrupted')) return { status: 'interrupted' };
   const declined = sides.find((s) => s.result.status === 'not-run');
@@ -54,7 +56,7 @@ export function judge(p: Program, reference: Side, candidate?: Side, o: JudgeOpt
   if (candidate) {
     const d = firstDivergence(p, reference.result.outcomes, candidate.result.outcomes, o.compare);
     if (d) {
-      known = o.known?.find((k) => k.matches(p, d))?.name;
+      known = o.known?.find((k) => k.matches(p, d, o.cfg))?.name;
       if (!known) return { status: 'fail', finding: { kind: 'divergence', index: d.index, field: d.field, reference: d.left, candidate: d.right } };
     }
   }

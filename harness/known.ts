@@ -3,18 +3,37 @@
  * repository root), the targets it concerns, and a predicate over the program and the first
  * divergence. A known divergence is counted (with the program's index), not failed.
  */
+import { i32 } from '../ir/ints.ts';
+import type { Outcome } from '../ir/outcome.ts';
 import type { Program } from '../ir/program.ts';
-import type { Divergence } from './compare.ts';
+import { resolveArgs } from '../ir/resolve.ts';
+import type { TargetConfig } from '../ir/target.ts';
 import { Errno, MAP_PRIVATE, PROT_WRITE } from '../ir/uapi.ts';
+import { ModelSession } from '../model/model.ts';
+import type { Divergence } from './compare.ts';
 
 export interface KnownDivergence {
   readonly name: string;
   readonly why: string;
   /** the targets whose answers show it (by Target.name) */
   readonly on: readonly string[];
-  matches(p: Program, d: Divergence): boolean;
+  matches(p: Program, d: Divergence, cfg: TargetConfig): boolean;
 }
 
+
+/** The handles the model's file holds paired with the dma-buf that call `index` imports
+ * (drm_prime_file_private, as the model keeps it), replaying the program up to there. */
+function primePairs(p: Program, index: number, cfg: TargetConfig): number[] {
+  const session = new ModelSession(cfg);
+  const outcomes: Outcome[] = [];
+  for (let i = 0; i < index; i++) outcomes.push(session.exec(p.calls[i].op, resolveArgs(p, i, outcomes)));
+  const [fd, dmabuf] = resolveArgs(p, index, outcomes);
+  const s = session.state;
+  const file = s.files.get(s.fds.get(i32(fd)) ?? -1);
+  const buf = s.fds.get(i32(dmabuf));
+  if (!file || file.kind !== 'drm' || buf === undefined) return [];
+  return file.prime.filter((e) => e.dmabuf === buf).map((e) => e.handle);
+}
 
 export const KNOWN: readonly KnownDivergence[] = [
   {
@@ -34,6 +53,21 @@ export const KNOWN: readonly KnownDivergence[] = [
       // the length may be a reference (an object's size): any private writable mapping the
       // model refused as COW is this case
       return flags === BigInt(MAP_PRIVATE) && prot !== undefined && (prot & BigInt(PROT_WRITE)) !== 0n && d.left.status === 'err' && d.left.errno === Errno.EINVAL;
+    },
+  },
+  {
+    name: 'prime-lookup-pair-order',
+    on: ['kernel'],
+    why:
+      'one file can hold several (dma-buf, handle) pairs for one dma-buf (two handles to one ' +
+      'object, both exported); drm_prime_lookup_buf_handle walks an rb-tree keyed by the dma_buf ' +
+      'pointer alone, so which pair it finds depends on the tree shape, i.e. on kernel heap ' +
+      'addresses: the same program answers either handle from run to run. The model takes the oldest.',
+    matches(p, d, cfg) {
+      const c = p.calls[d.index];
+      if (c.op !== 'prime_fd_to_handle' || d.field !== 'handle' || d.left.status !== 'ok' || d.right.status !== 'ok') return false;
+      const pairs = primePairs(p, d.index, cfg);
+      return pairs.length >= 2 && pairs.includes(Number(d.right.out.handle)) && pairs.includes(Number(d.left.out.handle));
     },
   },
 ];

@@ -23,8 +23,8 @@ export interface Judged {
 
 const NOT_RUN = (reason: string): Judged => ({ verdict: { status: 'not-run', reason } });
 
-function judgeResults(pr: Pairing, p: Program, ref: ProgramResult, cand: ProgramResult | undefined): Judged {
-  const verdict = judge(p, { name: pr.reference.name, result: ref }, pr.candidate && cand ? { name: pr.candidate.name, result: cand } : undefined, { compare: pr.compare, known: pr.known });
+function judgeResults(pr: Pairing, p: Program, cfg: TargetConfig, ref: ProgramResult, cand: ProgramResult | undefined): Judged {
+  const verdict = judge(p, { cfg, compare: pr.compare, known: pr.known }, { name: pr.reference.name, result: ref }, pr.candidate && cand ? { name: pr.candidate.name, result: cand } : undefined);
   return { verdict, reference: ref, candidate: cand };
 }
 
@@ -39,7 +39,7 @@ export function judgeSync(pr: Pairing, p: Program, cfg: TargetConfig): Judged {
   if (why) return NOT_RUN(why);
   const ref = pr.reference.runSync!(p, cfg);
   const cand = pr.candidate?.runSync!(p, cfg);
-  return judgeResults(pr, p, ref, cand);
+  return judgeResults(pr, p, cfg, ref, cand);
 }
 
 /** A batch through the pairing; both targets run it concurrently. */
@@ -52,7 +52,7 @@ export async function judgeBatch(pr: Pairing, programs: readonly Program[], cfg:
   return programs.map((p, i) => {
     if (why[i] !== null) return NOT_RUN(why[i]!);
     const j = k++;
-    return judgeResults(pr, p, refs[j], cands?.[j]);
+    return judgeResults(pr, p, cfg, refs[j], cands?.[j]);
   });
 }
 

@@ -11,6 +11,10 @@ export const FAULTS = {
   'mmap-no-ref': 'a mapping does not take an object reference (use after free)',
   'ro-ignored': 'drm_gem_mmap ignores read-only nodes (linux-5.10 profile)',
   'prime-cache-stale': 'handle delete leaves its PRIME cache entry behind',
+  'export-twice': 'handle-to-fd forgets its caches (the file\'s and obj->dma_buf): a repeated export makes a second dma-buf',
+  'revoke-keeps-count': 'drm_vma_node_revoke forgets to drop the allow count while it is above one',
+  'import-own-resv': 'a foreign import keeps its own reservation object instead of the dma-buf\'s',
+  'fence-close-no-signal': 'vgem_fence_close leaves a closed file\'s fences unsignalled',
   'throw-on-huge-dumb': 'dumb create throws a JS exception for width > 0x10000000 (an escaped exception)',
 } as const;
 

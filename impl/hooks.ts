@@ -1,7 +1,9 @@
 /**
  * The seam between the DRM core and drivers, after drm_driver and drm_gem_object_funcs.
  * Core code calls hooks; it never asks which driver it is talking to. An absent optional
- * hook means the core default applies, as in the kernel.
+ * hook means the core default applies, as in the kernel. The `debug` members are the
+ * self-checks' side of the seam (the helpers' WARN_ONs): what a helper holds and checks of
+ * its own state, so impl/debug never needs to know which helper it is looking at.
  */
 import type { DrmDevice } from './core/drm_device.ts';
 import type { DrmFile } from './core/drm_file.ts';
@@ -10,12 +12,34 @@ import type { DmaBuf } from './core/dma_buf.ts';
 import type { Vma } from './core/mm.ts';
 import type { ErrPtr } from './core/errptr.ts';
 import type { PageStore } from './core/pages.ts';
+import type { DmaFence } from './core/resv.ts';
+
+/** Where a debug hook reports a violation (an invariant name and a message). */
+export type DebugReport = (invariant: string, message: string) => void;
+
+/** What a mapping shows, for the self-checks. */
+export interface VmaBacking {
+  readonly obj: GemObject;
+  /** the vma holds a GEM reference (drm_gem_vm_open/close); false when a helper holds its own */
+  readonly gemRef: boolean;
+  /** the object page the vma's first page maps (its faults resolve within the object) */
+  readonly firstPage: number;
+}
 
 /** vm_operations_struct: fault resolves a page of the vma to backing memory or SIGBUS. */
 export interface VmOps {
   open?(vma: Vma): void;
   close?(vma: Vma): void;
   fault(vma: Vma, pageInVma: number): { store: PageStore; index: number } | 'SIGBUS';
+  /** Debug: what the vma maps. Absent: vm_private_data is the GEM object, holding a
+   * reference, from its first page (drm_gem_mmap_obj, drm_gem_shmem_fault). */
+  debugBacking?(vma: Vma): VmaBacking;
+}
+
+/** Debug hooks of an object's helper. */
+export interface GemObjectDebug {
+  /** Checks of the helper's own state; `mappings` are the vmas whose backing is obj. */
+  check?(obj: GemObject, mappings: readonly Vma[], report: DebugReport): void;
 }
 
 /** drm_gem_object_funcs. */
@@ -26,6 +50,7 @@ export interface GemObjectFuncs {
   /** 0 or -errno; called by drm_gem_mmap_obj and drm_gem_prime_mmap. */
   mmap?(obj: GemObject, vma: Vma): number;
   readonly vmOps?: VmOps;
+  readonly debug?: GemObjectDebug;
 }
 
 export interface DumbArgs {
@@ -62,4 +87,11 @@ export interface DrmDriver {
   /** Driver probe, after the device exists (e.g. the fbdev console's buffer). */
   probe?(dev: DrmDevice): void;
   postclose?(dev: DrmDevice, file: DrmFile): void;
+  readonly debug?: DriverDebug;
+}
+
+/** Debug hooks of a driver. */
+export interface DriverDebug {
+  /** The fences a file's driver state holds and can still signal (vgem_file.fence_idr). */
+  fileFences?(file: DrmFile): readonly DmaFence[];
 }

@@ -6,7 +6,7 @@ import type { OpName } from '../ir/calls.ts';
 import { i32, u32, u64 } from '../ir/ints.ts';
 import { err, ok, sig, type Outcome } from '../ir/outcome.ts';
 import type { Session, TargetConfig, Violation } from '../ir/target.ts';
-import { checkInvariants, checkNoLeaks } from './debug/invariants.ts';
+import { exitCheck, selfCheck } from './debug/index.ts';
 import { Errno, FD_LIMIT, FIRST_FD, PAGE_SIZE } from '../ir/uapi.ts';
 import { DrmDevice } from './core/drm_device.ts';
 import type { DrmFile } from './core/drm_file.ts';
@@ -18,7 +18,8 @@ import { FdTable } from './core/vfs.ts';
 import { DRIVERS } from './drivers/index.ts';
 import { NO_FAULTS, type FaultSet } from './faults.ts';
 
-const small = (v: bigint): number => (u64(v) > 0xffn ? 0xff : Number(v)); // prot/flags: any high bit is invalid
+// prot and flags of mmap/mprotect are C ints: truncated as the executor's assignment does (PROTOCOL.md)
+const small = (v: bigint): number => i32(v);
 
 export class ImplSession implements Session {
   readonly kernel: Kernel;
@@ -99,13 +100,13 @@ export class ImplSession implements Session {
   }
 
   selfCheck(): readonly Violation[] {
-    return checkInvariants(this);
+    return selfCheck(this);
   }
 
   /** Process exit, then what must not remain. */
   exit(): readonly Violation[] {
     this.teardown();
-    return [...checkInvariants(this), ...checkNoLeaks(this)];
+    return exitCheck(this);
   }
 }
 

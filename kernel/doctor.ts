@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { GUEST_MODULES, kernelPaths, SETUP_COMMAND, type KernelPaths } from './paths.ts';
+import { GUEST_MODULES, kernelPaths, QEMU_BINARY, SETUP_COMMAND, type KernelPaths } from './paths.ts';
 
-export const QEMU_BINARY = 'qemu-system-x86_64';
+export { QEMU_BINARY } from './paths.ts';
 
 export interface DoctorReport {
   ok: boolean;

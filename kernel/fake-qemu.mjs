@@ -1,7 +1,9 @@
 // Stand-in for qemu-system-x86_64 in kernel/vm.test.ts: takes QEMU's arguments, connects to the
 // program socket like QEMU would, and plays a guest whose executor answers `ok` to every call.
 // Ops that make it misbehave: `hang` (never answers), `warn` (console WARNING + taint line at
-// done), `oops` (console BUG + exits like a panicked guest with -no-reboot).
+// done), `oops` (console BUG + exits like a panicked guest with -no-reboot), `sleep <ms>`
+// (answers `ok` after that long; the lines behind it wait), `die` (exits at once, no oops, as
+// a guest killed under the program would). Its first console line names its pid and socket.
 // Standalone binaries (file/data/exec): the uploaded bytes are read as a script, one command a
 // line: `print <text>`, `exit <code>`, `kill <signal>`, `timeout`, and `hang`/`warn`/`oops` as
 // above; a file that does not start with `#fake` is `cannot exec: Exec format error`.
@@ -17,8 +19,11 @@ const sockPath = chardev.slice('socket,id=prog,path='.length);
 const say = (s) => process.stdout.write(s);
 
 say('[    0.000000] Linux version 6.1.0-fake\n');
+say(`[    0.000000] fake-qemu pid=${process.pid} sock=${sockPath}\n`);
 const sock = net.connect(sockPath, () => sock.write('ready\n'));
 let buf = '';
+const queue = [];
+let sleeping = false;
 let prog = null;
 let hung = false;
 const files = new Map();
@@ -58,7 +63,13 @@ sock.on('data', (chunk) => {
   buf += chunk;
   const lines = buf.split('\n');
   buf = lines.pop() ?? '';
-  for (const line of lines) {
+  queue.push(...lines);
+  pump();
+});
+
+function pump() {
+  while (queue.length > 0 && !sleeping) {
+    const line = queue.shift();
     if (hung) return;
     const [w, a] = line.split(' ');
     if (w === 'dev' || w === '') continue;
@@ -87,6 +98,17 @@ sock.on('data', (chunk) => {
       continue;
     }
     const k = prog.k++;
+    if (w === 'sleep') {
+      sleeping = true;
+      const id = prog.id;
+      setTimeout(() => {
+        sleeping = false;
+        sock.write(`res ${id} ${k} ok\n`);
+        pump();
+      }, Number(a));
+      return;
+    }
+    if (w === 'die') process.exit(0);
     if (w === 'hang') {
       hung = true;
       return;
@@ -103,5 +125,5 @@ sock.on('data', (chunk) => {
     }
     sock.write(`res ${prog.id} ${k} ok\n`);
   }
-});
+}
 sock.on('close', () => process.exit(0));

@@ -11,13 +11,26 @@ export const GUEST_MEMORY_MIB = 1024;
 /** Where a registered device lives in the guest, or why the VM has none. Module load order
  * (kernel/setup.sh) makes vgem card0 + renderD128, bochs card1 and cirrus card2; neither
  * modesetting driver has a render node. */
-export type GuestDevice = { readonly nodes: DevEntry } | { readonly absent: string };
+export type GuestDevice =
+  | {
+      readonly nodes: DevEntry;
+      /** QEMU arguments that give the guest this device (none for a virtual one) */
+      readonly qemu: readonly string[];
+    }
+  | { readonly absent: string };
 
 export const GUEST_DEVICES: DeviceTable<GuestDevice> = {
-  vgem: { nodes: { primary: '/dev/dri/card0', render: '/dev/dri/renderD128' } },
-  bochs: { nodes: { primary: '/dev/dri/card1', render: null } },
-  cirrus: { nodes: { primary: '/dev/dri/card2', render: null } },
+  vgem: { nodes: { primary: '/dev/dri/card0', render: '/dev/dri/renderD128' }, qemu: [] },
+  bochs: { nodes: { primary: '/dev/dri/card1', render: null }, qemu: ['-device', 'bochs-display'] },
+  // a second shmem device with PRIME, so foreign imports (vgem <-> cirrus) run for real
+  cirrus: { nodes: { primary: '/dev/dri/card2', render: null }, qemu: ['-device', 'cirrus-vga'] },
 };
+
+const present = Object.values(GUEST_DEVICES).filter((g): g is Extract<GuestDevice, { nodes: DevEntry }> => 'nodes' in g);
+/** The executor's default device table: every device the guest has, in card order. */
+export const GUEST_NODES: readonly DevEntry[] = present.map((g) => g.nodes);
+/** The QEMU arguments for every device the guest has. */
+export const GUEST_QEMU_ARGS: readonly string[] = present.flatMap((g) => g.qemu);
 
 /** Why a program's device list cannot run in the VM (which has one device of each kind), or null. */
 export function guestDevicesProblem(devices: readonly DeviceName[]): string | null {

@@ -55,3 +55,6 @@ export const GUEST_MODULES: readonly string[] = [
 ];
 
 export const SETUP_COMMAND = 'npm run kernel:setup';
+
+/** The emulator KernelVm runs (kernel/doctor.ts checks that it is on PATH). */
+export const QEMU_BINARY = 'qemu-system-x86_64';

@@ -25,11 +25,12 @@ export function toOutcomes(r: VmProgramResult | undefined): Outcome[] {
   return out;
 }
 
-function toResult(p: Program, r: VmProgramResult | undefined, aborted: boolean): ProgramResult {
+function toResult(p: Program, r: VmProgramResult | undefined): ProgramResult {
   const outcomes = toOutcomes(r);
-  if (r?.finding && !aborted) return { status: r.finding.kind, outcomes, selfCheck: [], reason: r.finding.reason, log: r.finding.consoleLog };
+  if (r?.finding) return { status: r.finding.kind, outcomes, selfCheck: [], reason: r.finding.reason, log: r.finding.consoleLog };
+  if (r?.interrupted) return { status: 'interrupted', outcomes, selfCheck: [] };
   if (r?.bad) return { status: 'died', outcomes, selfCheck: [], reason: `executor refused the program: ${r.bad}` };
-  if (outcomes.length < p.calls.length) return aborted ? { status: 'interrupted', outcomes, selfCheck: [] } : { status: 'died', outcomes, selfCheck: [], reason: 'no result' };
+  if (outcomes.length < p.calls.length) return { status: 'died', outcomes, selfCheck: [], reason: 'no result' };
   return { status: 'ok', outcomes, selfCheck: [] };
 }
 
@@ -58,17 +59,14 @@ export class KernelTarget implements Target {
       return 'nodes' in g ? g.nodes : { primary: null, render: null };
     });
     const batch = programs.map((p) => ({ id: this.nextId++, lines: encodeProgram(p) }));
-    const onAbort = () => void this.vm.stop();
-    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const out = await this.vm.runPrograms(batch, nodes);
-      return programs.map((p, i) => toResult(p, out.results[i], !!signal?.aborted));
+      // an abort stops the guest at once; unfinished programs come back interrupted (kernel/vm.ts)
+      const out = await this.vm.runPrograms(batch, nodes, { signal });
+      return programs.map((p, i) => toResult(p, out.results[i]));
     } catch (e) {
       if (signal?.aborted) return programs.map(() => ({ status: 'interrupted', outcomes: [], selfCheck: [] }));
       const reason = `the VM failed: ${(e as Error).message}`;
       return programs.map(() => ({ status: 'died', outcomes: [], selfCheck: [], reason }));
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -8,6 +8,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kernelPaths } from './paths.ts';
 import { BinaryRefusedError, KernelVm, type ProgramInput } from './vm.ts';
 
+/** Processes of the group still running (zombies excluded). */
+function liveGroup(pgid: number): number[] {
+  const out: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let stat = '';
+    try {
+      stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z') out.push(Number(d));
+  }
+  return out;
+}
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 let tmp = '';
 
@@ -167,4 +184,139 @@ describe('KernelVm.runBinary with a fake guest', () => {
       await vm.stop();
     }
   }, 30_000);
+});
+
+describe('KernelVm interrupted by an AbortSignal (fake guest)', () => {
+  const SLOW = ['open 0 0', 'sleep 100']; // 100 ms a program
+
+  it('abort mid-batch: resolves within 1 s, unfinished programs interrupted, no finding, QEMU and its temp dir gone', async () => {
+    const vm = fakeVm();
+    try {
+      await vm.start();
+      const pgid = vm.pid as number;
+      const tmpDir = vm.tmpDir as string;
+      expect(liveGroup(pgid).length).toBeGreaterThanOrEqual(2);
+      const ac = new AbortController();
+      const batch: ProgramInput[] = Array.from({ length: 50 }, (_, i) => ({ id: i, lines: SLOW }));
+      const run = vm.runPrograms(batch, undefined, { signal: ac.signal });
+      await new Promise((r) => setTimeout(r, 550)); // 5 programs done, the 6th half-way
+      const t0 = performance.now();
+      ac.abort();
+      const out = await run;
+      const ms = performance.now() - t0;
+      console.info(`runPrograms resolved ${Math.round(ms)} ms after abort (fake QEMU)`);
+      expect(ms).toBeLessThan(1000);
+      expect(out.interrupted).toBe(true);
+      expect(out.findings).toEqual([]);
+      expect(out.results.map((r) => r.id)).toEqual(batch.map((p) => p.id));
+      const done = out.results.filter((r) => !r.interrupted);
+      expect(done.length).toBeGreaterThanOrEqual(3);
+      expect(done.length).toBeLessThanOrEqual(7);
+      for (const r of done) expect(r.results).toHaveLength(2);
+      const rest = out.results.slice(done.length);
+      expect(rest.every((r) => r.interrupted === true && r.finding === undefined)).toBe(true);
+      expect(rest[0]?.results).toEqual([{ k: 0, kind: 'ok', fields: {} }]); // the head's answered call survives
+      expect(rest.slice(1).every((r) => r.results.length === 0)).toBe(true);
+      expect(vm.stats.findings).toBe(0);
+      expect(vm.running).toBe(false);
+      expect(liveGroup(pgid)).toEqual([]);
+      expect(fs.existsSync(tmpDir)).toBe(false);
+      // the next batch boots a fresh guest
+      const again = await vm.runPrograms([{ id: 100, lines: ['open 0 0'] }]);
+      expect(again.interrupted).toBeUndefined();
+      expect(again.results[0]?.results).toHaveLength(1);
+      expect(vm.stats.boots).toBe(2);
+    } finally {
+      await vm.stop();
+    }
+  });
+
+  it('an aborted signal runs nothing and drops the guest; bad input still throws', async () => {
+    const vm = fakeVm();
+    try {
+      await vm.start();
+      const tmpDir = vm.tmpDir as string;
+      const signal = AbortSignal.abort();
+      await expect(vm.runPrograms([{ id: 1, lines: ['end'] }], undefined, { signal })).rejects.toThrow(/not a call line/);
+      await vm.start();
+      const out = await vm.runPrograms([{ id: 1, lines: ['open 0 0'] }, { id: 2, lines: [] }], undefined, { signal });
+      expect(out).toEqual({ results: [{ id: 1, results: [], interrupted: true }, { id: 2, results: [], interrupted: true }], findings: [], interrupted: true });
+      expect(vm.running).toBe(false);
+      expect(fs.existsSync(tmpDir)).toBe(false);
+      expect(vm.stats.boots).toBe(2);
+    } finally {
+      await vm.stop();
+    }
+  });
+
+  it('abort during boot: the booting guest is killed; start() rejects with the abort, runPrograms reports interrupted', async () => {
+    // never says ready; prints its program socket, so we know the temp dir
+    const never = [process.execPath, '-e', 'console.log(process.argv.find((a) => a.includes("prog.sock"))); setInterval(() => {}, 1000)', '--'];
+    const dirs: string[] = [];
+    const onConsoleLine = (l: string) => {
+      const m = /path=(.*)\/prog\.sock/.exec(l);
+      if (m?.[1]) dirs.push(m[1]);
+    };
+    const vm = new KernelVm({ paths: kernelPaths(tmp), qemuCommand: never, bootTimeoutMs: 60_000, onConsoleLine });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 300);
+    const t0 = performance.now();
+    const out = await vm.runPrograms([{ id: 7, lines: ['open 0 0'] }], undefined, { signal: ac.signal });
+    expect(performance.now() - t0).toBeLessThan(1300);
+    expect(out).toEqual({ results: [{ id: 7, results: [], interrupted: true }], findings: [], interrupted: true });
+    const ac2 = new AbortController();
+    setTimeout(() => ac2.abort(), 300);
+    await expect(vm.start({ signal: ac2.signal })).rejects.toThrow(/aborted/);
+    expect(vm.running).toBe(false);
+    expect(dirs).toHaveLength(2);
+    for (const d of dirs) expect(fs.existsSync(d), d).toBe(false);
+  });
+
+  it('a guest that dies by itself is still a finding when a signal is given but not aborted', async () => {
+    const vm = fakeVm();
+    try {
+      const ac = new AbortController();
+      const out = await vm.runPrograms(
+        [
+          { id: 1, lines: ['open 0 0'] },
+          { id: 2, lines: ['open 0 0', 'die'] },
+          { id: 3, lines: ['open 0 0'] },
+        ],
+        undefined,
+        { signal: ac.signal },
+      );
+      expect(out.interrupted).toBeUndefined();
+      expect(out.findings.map((f) => [f.kind, f.programId, f.reason])).toEqual([['died', 2, 'program channel closed']]);
+      expect(out.results.map((r) => r.interrupted)).toEqual([undefined, undefined, undefined]);
+      expect(out.results[2]?.results).toHaveLength(1);
+    } finally {
+      await vm.stop();
+    }
+  });
+
+  it('runBinary: abort while the binary runs → interrupted, its output so far, no finding', async () => {
+    const vm = fakeVm();
+    try {
+      await vm.start();
+      const tmpDir = vm.tmpDir as string;
+      const pgid = vm.pid as number;
+      const ac = new AbortController();
+      const bin = new Uint8Array(Buffer.from(['#fake', 'print started', 'hang'].join('\n')));
+      const run = vm.runBinary(bin, { signal: ac.signal });
+      await new Promise((r) => setTimeout(r, 300));
+      const t0 = performance.now();
+      ac.abort();
+      const r = await run;
+      expect(performance.now() - t0).toBeLessThan(1000);
+      expect(r).toEqual({ output: ['started'], status: { kind: 'none' }, interrupted: true });
+      expect(vm.stats.findings).toBe(0);
+      expect(vm.running).toBe(false);
+      expect(liveGroup(pgid)).toEqual([]);
+      expect(fs.existsSync(tmpDir)).toBe(false);
+      expect(await vm.runBinary(bin, { signal: AbortSignal.abort() })).toEqual({ output: [], status: { kind: 'none' }, interrupted: true });
+      expect(vm.stats.boots).toBe(1);
+    } finally {
+      await vm.stop();
+    }
+  });
 });

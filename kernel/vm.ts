@@ -4,14 +4,21 @@
 //
 // Channels: the kernel console is ttyS0 on QEMU's stdout; programs go over a virtio-serial
 // port backed by a unix socket (about 4x the throughput of a second 8250 port under TCG).
+//
+// Lifetime: QEMU runs under kernel/reaper.sh, in a session of its own, so a terminal's Ctrl-C
+// (sent to the whole foreground process group) never reaches it; the reaper holds a pipe from
+// this process and SIGKILLs QEMU and removes its temp dir when the pipe reaches EOF, so QEMU
+// dies with node whatever kills node, SIGKILL included. Interruption is data: an AbortSignal
+// given to runPrograms/runBinary kills the guest at once and marks what did not finish
+// `interrupted`, never a finding.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { QEMU_BINARY } from './doctor.ts';
-import { kernelPaths, type KernelPaths } from './paths.ts';
-import { GUEST_MEMORY_MIB } from './guest.ts';
+import { fileURLToPath } from 'node:url';
+import { GUEST_MEMORY_MIB, GUEST_NODES, GUEST_QEMU_ARGS } from './guest.ts';
+import { kernelPaths, QEMU_BINARY, type KernelPaths } from './paths.ts';
 import {
   devTableLines,
   ExecCollector,
@@ -25,16 +32,6 @@ import {
 } from './wire.ts';
 import { binaryNameFor, compileStatic, type CompileOptions } from './compile.ts';
 
-/** The guest's devices, in module load order: vgem (card0 + renderD128), bochs (card1) and
- * cirrus (card2); neither modesetting driver has a render node. */
-export const GUEST_DEVICES: readonly DevEntry[] = [
-  { primary: '/dev/dri/card0', render: '/dev/dri/renderD128' },
-  { primary: '/dev/dri/card1', render: null },
-  { primary: '/dev/dri/card2', render: null },
-];
-export const DEV_VGEM = 0;
-export const DEV_BOCHS = 1;
-export const DEV_CIRRUS = 2;
 /** Size of the executor's device table (MAX_DEVS in gemcheck-exec.c). */
 export const EXECUTOR_MAX_DEVS = 16;
 
@@ -56,12 +53,24 @@ export interface KernelFinding {
 
 export interface VmProgramResult extends RawProgramResult {
   finding?: KernelFinding;
+  /** The run was aborted (RunOptions.signal) before this program finished: `results` holds
+   *  the calls that answered, if any, and there is no finding. Not a verdict on the kernel. */
+  interrupted?: true;
 }
 
 export interface RunOutput {
   /** One entry per input program, in input order. */
   results: VmProgramResult[];
   findings: KernelFinding[];
+  /** Set when the signal aborted the run: some results are `interrupted`. */
+  interrupted?: true;
+}
+
+export interface RunOptions {
+  /** Aborting it stops the guest at once (SIGKILL: the next run boots a fresh one); what has
+   *  not finished is reported `interrupted`, and nothing that happens to the guest from then
+   *  on is a finding. */
+  signal?: AbortSignal;
 }
 
 export interface KernelVmOptions {
@@ -100,19 +109,34 @@ const FRAMING = /^\s*(prog|end|quit|dev)(\s|$)/;
 type GuestEvent =
   | { t: 'line'; line: ExecLine }
   | { t: 'closed'; why: string }
-  | { t: 'timeout' };
+  | { t: 'timeout' }
+  | { t: 'aborted' };
 
-const liveQemus = new Set<ChildProcess>();
+/** The watchdog QEMU runs under (see its header). */
+export const REAPER_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'reaper.sh');
+
+const liveGuests = new Set<Guest>();
 let exitHookInstalled = false;
-function trackQemu(p: ChildProcess): void {
-  liveQemus.add(p);
-  p.once('close', () => liveQemus.delete(p));
+function trackGuest(g: Guest): void {
+  liveGuests.add(g);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
+    // the reaper would do the same once node is gone; this is sooner, and synchronous
     process.once('exit', () => {
-      for (const q of liveQemus) q.kill('SIGKILL');
+      for (const q of liveGuests) q.killNow();
     });
   }
+}
+
+/** Why the reaper ended: it exits with QEMU's status (128+n: QEMU was killed by signal n). */
+function exitWhy(code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal) return `qemu exited (${signal})`; // the whole group was killed
+  if (code !== null && code > 128 && code < 128 + 65) {
+    const name = Object.entries(os.constants.signals).find(([, n]) => n === code - 128)?.[0];
+    return `qemu exited (${name ?? `signal ${code - 128}`})`;
+  }
+  if (code === 126 || code === 127) return `qemu exited (code ${code}: cannot run the command)`;
+  return `qemu exited (code ${code})`;
 }
 
 /** One QEMU process: its console, its program channel and an event queue. */
@@ -127,20 +151,24 @@ class Guest {
   private lastConsoleAt = Date.now();
   readonly exited: Promise<void>;
 
+  /** `proc` is kernel/reaper.sh (its pid is the process group of the reaper and QEMU); its
+   *  'close' comes once QEMU is gone too (QEMU holds the stdout pipe until it dies). */
   constructor(
     readonly proc: ChildProcess,
     private readonly server: net.Server,
     readonly tmpDir: string,
     private readonly onConsoleLine?: (line: string) => void,
   ) {
-    trackQemu(proc);
+    trackGuest(this);
+    proc.stdin?.on('error', () => undefined); // EPIPE once the reaper is gone
     proc.stdout?.setEncoding('latin1');
     proc.stdout?.on('data', (s: string) => this.onConsole(s));
     proc.stderr?.setEncoding('latin1');
     proc.stderr?.on('data', (s: string) => this.onConsole(s.replace(/^/gm, '[qemu] ')));
     this.exited = new Promise((resolve) => {
       proc.once('close', (code, signal) => {
-        this.emit({ t: 'closed', why: `qemu exited (${signal ?? `code ${code}`})` });
+        liveGuests.delete(this);
+        this.emit({ t: 'closed', why: exitWhy(code, signal) });
         resolve();
       });
     });
@@ -184,18 +212,23 @@ class Guest {
     }
   }
 
-  next(timeoutMs: number): Promise<GuestEvent> {
+  /** The next event; `timeout` after timeoutMs, `aborted` as soon as the signal is (queued
+   *  events come first: they arrived before). */
+  next(timeoutMs: number, signal?: AbortSignal): Promise<GuestEvent> {
     const e = this.events.shift();
     if (e) return Promise.resolve(e);
+    if (signal?.aborted) return Promise.resolve({ t: 'aborted' });
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const done = (ev: GuestEvent) => {
         this.waiter = null;
-        resolve({ t: 'timeout' });
-      }, Math.max(0, timeoutMs));
-      this.waiter = (ev) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         resolve(ev);
       };
+      const onAbort = () => done({ t: 'aborted' });
+      const timer = setTimeout(() => done({ t: 'timeout' }), Math.max(0, timeoutMs));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiter = done;
     });
   }
 
@@ -203,18 +236,38 @@ class Guest {
     this.sock?.write(text);
   }
 
-  /** Wait until the console has been quiet for quietMs (an oops prints in bursts), at most maxMs. */
-  async settleConsole(quietMs = 300, maxMs = 3000): Promise<void> {
+  /** Wait until the console has been quiet for quietMs (an oops prints in bursts), at most
+   *  maxMs, or until the signal is aborted. */
+  async settleConsole(quietMs = 300, maxMs = 3000, signal?: AbortSignal): Promise<void> {
     const end = Date.now() + maxMs;
-    while (Date.now() < end && Date.now() - this.lastConsoleAt < quietMs) {
+    while (Date.now() < end && Date.now() - this.lastConsoleAt < quietMs && !signal?.aborted) {
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** SIGKILL the reaper's process group (the reaper, its watcher and QEMU) and end the pipe
+   *  (should the reaper be gone already, its watcher then kills QEMU). Synchronous. */
+  private killGroup(): void {
+    this.proc.stdin?.destroy();
+    // once node has reaped the reaper its pid (the group id) may be reused: leave it alone
+    if (this.proc.pid === undefined || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    try {
+      process.kill(-this.proc.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+
+  /** At process exit: kill and clean up without waiting. */
+  killNow(): void {
+    this.killGroup();
+    fs.rmSync(this.tmpDir, { recursive: true, force: true });
   }
 
   async kill(): Promise<void> {
     this.sock?.destroy();
     this.server.close();
-    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
+    this.killGroup();
     await this.exited;
     fs.rmSync(this.tmpDir, { recursive: true, force: true });
   }
@@ -222,7 +275,7 @@ class Guest {
   /** Ask the executor to quit (the guest powers off); kill after graceMs. */
   async quit(graceMs = 5000): Promise<void> {
     this.send('quit\n');
-    const t = setTimeout(() => this.proc.kill('SIGKILL'), graceMs);
+    const t = setTimeout(() => this.killGroup(), graceMs);
     await this.exited;
     clearTimeout(t);
     await this.kill();
@@ -266,21 +319,33 @@ export class KernelVm {
     return this.guest !== null;
   }
 
-  /** Boot the guest and wait for the executor's `ready`. Resolves to the boot time in ms. */
-  async start(): Promise<number> {
+  /** Process group of the running guest (its reaper's pid; QEMU is in it), or null. */
+  get pid(): number | null {
+    return this.guest?.proc.pid ?? null;
+  }
+
+  /** Temp dir of the running guest (its program socket), or null. Removed with the guest. */
+  get tmpDir(): string | null {
+    return this.guest?.tmpDir ?? null;
+  }
+
+  /**
+   * Boot the guest and wait for the executor's `ready`. Resolves to the boot time in ms.
+   * Aborting the signal kills the booting guest and rejects with the signal's reason.
+   */
+  async start(opts: RunOptions = {}): Promise<number> {
     if (this.guest) return 0;
+    const { signal } = opts;
+    signal?.throwIfAborted();
     const t0 = Date.now();
     const { paths } = this.opts;
     for (const f of [paths.vmlinuz, paths.initramfs]) {
       if (!fs.existsSync(f)) throw new Error(`${f} is missing: run npm run kernel:setup`);
     }
+    const [cmd, ...pre] = this.opts.qemuCommand;
+    if (!cmd) throw new Error('qemuCommand is empty');
     const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gemcheck-vm-'));
     const sockPath = path.join(tmpDir, 'prog.sock');
-    const server = net.createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(sockPath, () => resolve());
-    });
     const append = [
       'console=ttyS0',
       'quiet',
@@ -308,25 +373,38 @@ export class KernelVm {
       '-chardev', `socket,id=prog,path=${sockPath}`,
       '-device', 'virtio-serial-pci,id=vs',
       '-device', 'virtserialport,bus=vs.0,chardev=prog,name=gemcheck',
-      '-device', 'bochs-display',
-      // a second shmem device with PRIME, so foreign imports (vgem <-> cirrus) run for real
-      '-device', 'cirrus-vga',
+      ...GUEST_QEMU_ARGS,
     ];
-    const [cmd, ...pre] = this.opts.qemuCommand;
-    if (!cmd) throw new Error('qemuCommand is empty');
-    const proc = spawn(cmd, [...pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const spawnError = new Promise<Error>((resolve) => proc.once('error', resolve));
+    // the reaper first, in the same tick as the temp dir: from here on, node's death removes
+    // it. It starts QEMU once told `go` (QEMU connects to the socket at once).
+    const proc = spawn('/bin/sh', [REAPER_SCRIPT, tmpDir, cmd, ...pre, ...args], {
+      detached: true, // a session of its own: no terminal signal reaches QEMU
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const server = net.createServer();
     const guest = new Guest(proc, server, tmpDir, this.opts.onConsoleLine);
+    const spawnError = new Promise<Error>((resolve) => proc.once('error', resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(sockPath, () => resolve());
+      });
+    } catch (e) {
+      await guest.kill();
+      throw e;
+    }
+    proc.stdin?.write('go\n');
     const deadline = t0 + this.opts.bootTimeoutMs;
     for (;;) {
       const ev = await Promise.race([
-        guest.next(deadline - Date.now()),
-        spawnError.then((e): GuestEvent => ({ t: 'closed', why: `cannot start ${cmd}: ${e.message}` })),
+        guest.next(deadline - Date.now(), signal),
+        spawnError.then((e): GuestEvent => ({ t: 'closed', why: `cannot start /bin/sh ${REAPER_SCRIPT}: ${e.message}` })),
       ]);
       if (ev.t === 'line' && ev.line.type === 'ready') break;
       if (ev.t === 'line') continue; // nothing else is expected before ready
       await guest.kill();
-      const why = ev.t === 'timeout' ? `no ready within ${this.opts.bootTimeoutMs} ms` : ev.why;
+      if (ev.t === 'aborted') signal?.throwIfAborted();
+      const why = ev.t === 'timeout' ? `no ready within ${this.opts.bootTimeoutMs} ms` : ev.t === 'closed' ? ev.why : 'aborted';
       throw new Error(`kernel VM failed to boot: ${why}\n--- console ---\n${guest.console.slice(-4000)}`);
     }
     this.guest = guest;
@@ -340,12 +418,18 @@ export class KernelVm {
   /**
    * Run programs through one boot (rebooting only after a finding). Ids must be unique within
    * the batch. Each program starts with fresh fds (the executor closes everything at `end`).
+   * When opts.signal is aborted (before or during the run) the guest is killed at once and
+   * every program that had not finished comes back `interrupted`, without a finding.
    */
-  async runPrograms(batch: readonly ProgramInput[], devTable: readonly DevEntry[] = GUEST_DEVICES): Promise<RunOutput> {
+  async runPrograms(
+    batch: readonly ProgramInput[],
+    devTable: readonly DevEntry[] = GUEST_NODES,
+    opts: RunOptions = {},
+  ): Promise<RunOutput> {
     if (this.busy) throw new Error('KernelVm.runPrograms is already running: one batch at a time');
     this.busy = true;
     try {
-      return await this.runBatch(batch, devTable);
+      return await this.runBatch(batch, devTable, opts.signal);
     } catch (e) {
       // a protocol error leaves programs half-sent: the next batch starts from a fresh boot
       await this.guest?.kill();
@@ -356,7 +440,7 @@ export class KernelVm {
     }
   }
 
-  private async runBatch(batch: readonly ProgramInput[], devTable: readonly DevEntry[]): Promise<RunOutput> {
+  private async runBatch(batch: readonly ProgramInput[], devTable: readonly DevEntry[], signal?: AbortSignal): Promise<RunOutput> {
     const ids = new Set<number>();
     for (const p of batch) {
       if (!Number.isSafeInteger(p.id) || p.id < 0) throw new Error(`program id ${p.id} is not a non-negative integer`);
@@ -393,10 +477,31 @@ export class KernelVm {
       this.stats.findings++;
       finish({ ...partial, finding: f });
     };
+    // aborted: the guest goes at once; what did not finish is interrupted, whatever the guest
+    // did meanwhile (killed because of the abort, it would look dead or hung)
+    const interrupt = async (): Promise<RunOutput> => {
+      await this.guest?.kill();
+      this.guest = null;
+      const head = inflight[0];
+      const partial = head ? collector.pending() : null;
+      const results = batch.map((p): VmProgramResult => {
+        const r = done.get(p.id);
+        if (r) return r;
+        if (partial && p.id === head?.input.id && partial.id === p.id) return { ...partial, interrupted: true };
+        return { id: p.id, results: [], interrupted: true };
+      });
+      return { results, findings, interrupted: true };
+    };
 
     while (pending.length > 0 || inflight.length > 0) {
+      if (signal?.aborted) return interrupt();
       if (!this.guest) {
-        await this.start();
+        try {
+          await this.start({ signal });
+        } catch (e) {
+          if (signal?.aborted) return interrupt();
+          throw e;
+        }
         collector = new ResultCollector();
       }
       const guest = this.guest;
@@ -415,7 +520,8 @@ export class KernelVm {
       if (text) guest.send(text);
 
       const head = inflight[0] as InFlight;
-      const ev = await guest.next(headSince + this.opts.programTimeoutMs - Date.now());
+      const ev = await guest.next(headSince + this.opts.programTimeoutMs - Date.now(), signal);
+      if (ev.t === 'aborted') return interrupt();
       if (ev.t === 'line') {
         const l = ev.line;
         if (l.type === 'bad' && l.id === null) throw new Error(`executor refused input: ${l.message}`);
@@ -431,7 +537,8 @@ export class KernelVm {
           finish(r);
           continue;
         }
-        await guest.settleConsole();
+        // it finished and the executor saw the taint: a finding even if an abort comes now
+        await guest.settleConsole(300, 3000, signal);
         report(
           { kind: 'oops', programId: r.id, reason: `kernel tainted (tainted=${r.taint})`, consoleLog: guest.console },
           r,
@@ -440,7 +547,10 @@ export class KernelVm {
         continue;
       }
       // the head program hung, or the guest died under it
-      await guest.settleConsole();
+      await guest.settleConsole(300, 3000, signal);
+      // unless the console shows an oops, a guest that stops while we are being interrupted
+      // is not judged: the interruption may be what stopped it
+      if (signal?.aborted && !guest.oopsSeen) return interrupt();
       const partial = collector.pending() ?? { id: head.input.id, results: [] };
       inflight.shift();
       const kind: KernelFinding['kind'] = guest.oopsSeen ? 'oops' : ev.t === 'timeout' ? 'hang' : 'died';
@@ -458,7 +568,8 @@ export class KernelVm {
    * a dead guest, an oops or a kernel taint while it ran becomes a finding (programId: the
    * exec's id) and the guest is dropped, so the next call boots a fresh one. Throws
    * BinaryRefusedError if the executor will not run it (e.g. not an executable), Error on a
-   * protocol error (the guest is dropped then too).
+   * protocol error (the guest is dropped then too). Aborting opts.signal kills the guest at
+   * once: the result is then `interrupted` (output so far, no finding).
    */
   async runBinary(bytes: Uint8Array, opts: BinaryRunOptions = {}): Promise<BinaryRunResult> {
     const name = opts.name ?? 'repro';
@@ -471,7 +582,7 @@ export class KernelVm {
     if (this.busy) throw new Error('KernelVm is busy: one batch or binary at a time');
     this.busy = true;
     try {
-      return await this.execBinary(bytes, name, Math.ceil(timeoutMs / 1000)); // the executor counts whole seconds
+      return await this.execBinary(bytes, name, Math.ceil(timeoutMs / 1000), opts.signal); // the executor counts whole seconds
     } catch (e) {
       if (!(e instanceof BinaryRefusedError)) {
         await this.guest?.kill();
@@ -490,8 +601,21 @@ export class KernelVm {
     return this.runBinary(bytes, { ...opts, name });
   }
 
-  private async execBinary(bytes: Uint8Array, name: string, secs: number): Promise<BinaryRunResult> {
-    if (!this.guest) await this.start();
+  private async execBinary(bytes: Uint8Array, name: string, secs: number, signal?: AbortSignal): Promise<BinaryRunResult> {
+    const interrupted = async (partial?: { output: string[]; status?: ExecStatus }): Promise<BinaryRunResult> => {
+      await this.guest?.kill();
+      this.guest = null;
+      return { output: partial?.output ?? [], status: partial?.status ?? { kind: 'none' }, interrupted: true };
+    };
+    if (signal?.aborted) return interrupted();
+    if (!this.guest) {
+      try {
+        await this.start({ signal });
+      } catch (e) {
+        if (signal?.aborted) return interrupted();
+        throw e;
+      }
+    }
     const guest = this.guest;
     if (!guest) throw new Error('kernel VM is not running');
     const id = this.nextExecId++;
@@ -506,7 +630,8 @@ export class KernelVm {
     const deadline = sentAt + uploadAllowanceMs(bytes.length) + secs * 1000 + this.opts.programTimeoutMs;
     const collector = new ExecCollector();
     for (;;) {
-      const ev = await guest.next(deadline - Date.now());
+      const ev = await guest.next(deadline - Date.now(), signal);
+      if (ev.t === 'aborted') return interrupted(collector.pending() ?? undefined);
       if (ev.t === 'line') {
         const l = ev.line;
         if (l.type === 'invalid') throw new Error(`executor sent an unparsable line (${l.reason}): ${l.text}`);
@@ -520,12 +645,13 @@ export class KernelVm {
         }
         const result: BinaryRunResult = { output: r.output, status: r.status };
         if (r.taint === undefined) return result;
-        await guest.settleConsole();
+        await guest.settleConsole(300, 3000, signal);
         return this.binaryFinding(result, { kind: 'oops', programId: id, reason: `kernel tainted (tainted=${r.taint}) while binary ${name} ran`, consoleLog: guest.console });
       }
       // the binary (or the guest) hung, or the guest died under it
-      await guest.settleConsole();
+      await guest.settleConsole(300, 3000, signal);
       const partial = collector.pending();
+      if (signal?.aborted && !guest.oopsSeen) return interrupted(partial ?? undefined);
       const kind: KernelFinding['kind'] = guest.oopsSeen ? 'oops' : ev.t === 'timeout' ? 'hang' : 'died';
       const reason = ev.t === 'timeout' ? `no done within ${Date.now() - sentAt} ms of sending binary ${name} (its timeout: ${secs} s)` : ev.why;
       return this.binaryFinding(
@@ -557,14 +683,18 @@ export interface BinaryRunOptions {
   timeoutMs?: number;
   /** Its file name in the guest's /tmp, [A-Za-z0-9_.-]{1,64} (default `repro`). */
   name?: string;
+  /** Aborting it kills the guest at once; the result is then `interrupted` (RunOptions). */
+  signal?: AbortSignal;
 }
 
 export interface BinaryRunResult {
   /** What it printed (stdout and stderr), one entry per line, as the executor relayed it. */
   output: string[];
-  /** `none` when it never finished: see finding. */
+  /** `none` when it never finished: see finding (or interrupted). */
   status: ExecStatus;
   finding?: KernelFinding;
+  /** The signal aborted the run before the binary finished: output so far, no finding. */
+  interrupted?: true;
 }
 
 /** The executor would not run the binary (bad upload, not an executable, …); the guest is fine. */
@@ -574,8 +704,6 @@ export class BinaryRefusedError extends Error {
     this.name = 'BinaryRefusedError';
   }
 }
-
-export { compileStatic, CompileError } from './compile.ts';
 
 const BINARY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const DEFAULT_BINARY_TIMEOUT_MS = 60_000;

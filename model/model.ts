@@ -62,9 +62,10 @@ function step(s: MState, op: OpName, a: readonly bigint[]): Outcome {
     case 'open': return openDevice(s, a[0], a[1]);
     case 'close': return closeFd(s, i32(a[0]));
     case 'dup': return dupFd(s, i32(a[0]));
-    case 'mmap': return mmap(s, i32(a[0]), u64(a[1]), u64(a[2]), Number(u64(a[3]) > 0xffn ? 0xff : u64(a[3])), Number(u64(a[4]) > 0xffn ? 0xff : u64(a[4])));
+    // prot and flags are C ints: truncated first, then the harness rules see them (PROTOCOL.md)
+    case 'mmap': return mmap(s, i32(a[0]), u64(a[1]), u64(a[2]), i32(a[3]), i32(a[4]));
     case 'munmap': return munmap(s, u64(a[0]));
-    case 'mprotect': return mprotect(s, u64(a[0]), Number(u64(a[1]) > 0xffn ? 0xff : u64(a[1])));
+    case 'mprotect': return mprotect(s, u64(a[0]), i32(a[1]));
     case 'write': return access(s, u64(a[0]), u64(a[1]), u64(a[2]), true, u32(a[3]));
     case 'read': return access(s, u64(a[0]), u64(a[1]), u64(a[2]), false, 0);
     default: return ioctl(s, op, a);

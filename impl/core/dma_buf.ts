@@ -6,6 +6,7 @@
 import { Errno, PAGE_SIZE } from '../../ir/uapi.ts';
 import type { GemObject } from './drm_gem.ts';
 import type { Kernel } from './kernel.ts';
+import type { DmaResv } from './resv.ts';
 import { vmaSetFile, type Vma } from './mm.ts';
 import { File, FMODE_READ, FMODE_WRITE } from './vfs.ts';
 
@@ -16,14 +17,17 @@ export interface DmaBufOps {
 
 export class DmaBuf {
   readonly file: File;
+  /** per kernel instance, for reports (the inode number of its file, as it were) */
+  readonly id: number;
   constructor(
     readonly kernel: Kernel,
     readonly size: number,
     readonly ops: DmaBufOps,
     readonly priv: GemObject,
-    readonly resv: GemObject['resv'],
+    readonly resv: DmaResv,
     writable: boolean,
   ) {
+    this.id = kernel.nextId('dmabuf');
     // dma_buf_getfile: the file mode comes from the export flags (O_ACCMODE), fixed for good
     this.file = new File(FMODE_READ | (writable ? FMODE_WRITE : 0), dmaBufFops, this, kernel.report);
     kernel.dmabufs.add(this);

@@ -45,8 +45,12 @@ export class DrmFile {
   magic = 0;
   /** driver_priv (vgem: the fence idr). */
   driverPriv: unknown = null;
+  /** per kernel instance, for reports */
+  readonly id: number;
   constructor(
     readonly dev: DrmDevice,
     readonly render: boolean,
-  ) {}
+  ) {
+    this.id = dev.kernel.nextId('file');
+  }
 }

@@ -12,7 +12,8 @@ export const drmFops: FileOps = {
     drmGemRelease(file);
     if (!file.render) drmMasterRelease(file);
     file.dev.driver.postclose?.(file.dev, file);
-    if (file.prime.byHandle.size) file.dev.kernel.report('drm_prime_destroy_file_private: cache not empty');
+    // drm_prime_destroy_file_private: WARN_ON(!RB_EMPTY_ROOT(&prime_fpriv->dmabufs))
+    if (file.prime.byHandle.size) file.dev.kernel.warn('prime-cache', `file ${file.id}: PRIME cache not empty at close`);
   },
   mmap: drmGemMmap,
 };

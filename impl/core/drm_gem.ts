@@ -14,23 +14,26 @@ import type { Vma } from './mm.ts';
 import { VM_MAYWRITE } from './mm.ts';
 import type { File } from './vfs.ts';
 
-let nextObjectId = 1;
-
 export class GemObject {
-  readonly id = nextObjectId++;
+  /** per kernel instance, for reports */
+  readonly id: number;
   readonly refcount: Kref;
   handleCount = 0;
   name = 0;
   dmaBuf: DmaBuf | null = null;
   importAttach: DmaBuf | null = null;
   readonly vmaNode = new VmaNode(this);
-  resv = new DmaResv();
+  /** obj->_resv, embedded */
+  readonly ownResv = new DmaResv(this);
+  /** obj->resv: &obj->_resv, or a foreign import's dma_buf->resv */
+  resv = this.ownResv;
   freed = false;
   constructor(
     readonly dev: DrmDevice,
     readonly size: number,
     readonly funcs: GemObjectFuncs,
   ) {
+    this.id = dev.kernel.nextId('object');
     this.refcount = new Kref(() => this.funcs.free(this), (m) => dev.kernel.report(`object ${this.id}: ${m}`));
   }
   /** Any use of a freed object is recorded as a violation (the object stays poisoned). */
@@ -58,10 +61,13 @@ export function drmGemCreateMmapOffset(obj: GemObject): number {
   return obj.dev.vmaOffsetManager.add(obj.vmaNode, obj.size / PAGE_SIZE) ? 0 : -Errno.ENOSPC;
 }
 
-/** drm_gem_object_release: offset freed, object poisoned. Drivers call it from free. */
+/** drm_gem_object_release: offset and own reservation object freed, object poisoned.
+ * Drivers call it from free. */
 export function drmGemObjectRelease(obj: GemObject): void {
-  if (obj.dmaBuf) obj.dev.kernel.report(`object ${obj.id} freed with obj->dma_buf set`);
+  // drm_gem_private_object_fini: WARN_ON(obj->dma_buf)
+  if (obj.dmaBuf) obj.dev.kernel.warn('dma-buf-needs-handle', `object ${obj.id} freed with obj->dma_buf set`);
   obj.dev.vmaOffsetManager.remove(obj.vmaNode);
+  obj.ownResv.fini();
   obj.dev.objects.delete(obj);
   obj.freed = true;
 }
@@ -92,7 +98,7 @@ export function drmGemHandleCreateTail(file: DrmFile, obj: GemObject): number {
 function drmGemObjectHandlePut(obj: GemObject): void {
   const faults = obj.dev.kernel.faults;
   if (obj.handleCount === 0) {
-    obj.dev.kernel.report(`object ${obj.id}: handle_count underflow`);
+    obj.dev.kernel.warn('handle-count', `object ${obj.id}: handle_count underflow`);
     return;
   }
   if (!faults.has('skip-handle-count-decrement')) obj.handleCount--;

@@ -32,6 +32,11 @@ function createDumb(_fds: FdTable, file: DrmFile, a: readonly bigint[], out: Rec
   const args: DumbArgs = { width, height, bpp, flags: u32(a[4]), handle: 0, pitch: 0, size: 0n };
   const ret = drv.dumbCreate(file, file.dev, args);
   if (ret) return ret;
+  // debug: a buffer never smaller than pitch·height, and the object is as large as reported
+  // ("drm/dumb-buffers: Integer overflow in drm_mode_create_ioctl()")
+  const obj = file.objectIdr.find(args.handle);
+  if (args.size < BigInt(args.pitch) * BigInt(height) || !obj || BigInt(obj.size) < args.size)
+    file.dev.kernel.warn('dumb-size', `dumb ${width}x${height}x${bpp}: pitch ${args.pitch}, size ${args.size}, object ${obj ? `${obj.id} of ${obj.size} bytes` : 'missing'}`);
   out.handle = BigInt(args.handle);
   out.pitch = BigInt(args.pitch);
   out.size = args.size;

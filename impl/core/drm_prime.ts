@@ -53,6 +53,16 @@ export function drmPrimeHandleToFd(fds: FdTable, file: DrmFile, handle: number, 
   if (flags & ~(DRM_CLOEXEC | DRM_RDWR)) return -Errno.EINVAL;
   const obj = drmGemObjectLookup(file, handle);
   if (!obj) return -Errno.ENOENT;
+  // fault export-twice: a repeated export of a native object forgets both caches (their
+  // references put), so it makes a second dma-buf
+  const twice = obj.dev.kernel.faults.has('export-twice') && !obj.importAttach;
+  if (twice) {
+    file.prime.remove(handle);
+    if (obj.dmaBuf) {
+      obj.dmaBuf.file.put();
+      obj.dmaBuf = null;
+    }
+  }
   let buf = file.prime.lookupByHandle(handle);
   if (buf) buf.file.get();
   else {
@@ -87,7 +97,8 @@ function drmGemPrimeImport(dev: DrmDevice, buf: DmaBuf): GemObject | ErrPtr {
   if (IS_ERR(obj)) return obj;
   buf.file.get(); // the attachment's dma-buf reference (get_dma_buf)
   obj.importAttach = buf;
-  obj.resv = buf.resv;
+  // the importer shares the exporter's reservation object, so fences meet there
+  if (!dev.kernel.faults.has('import-own-resv')) obj.resv = buf.resv;
   return obj;
 }
 

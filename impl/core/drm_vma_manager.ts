@@ -70,19 +70,21 @@ export class VmaOffsetManager {
     return n && n.pages >= pages ? n : null;
   }
 
+  /** drm_vma_node_allow: counted, once per handle created. */
   allow(node: VmaNode, file: object): void {
     node.allow.set(file, (node.allow.get(file) ?? 0) + 1);
   }
+  /** drm_vma_node_revoke: one count per handle deleted; the entry goes at zero. */
   revoke(node: VmaNode, file: object): void {
     const c = node.allow.get(file) ?? 0;
     if (c <= 1) node.allow.delete(file);
-    else node.allow.set(file, c - 1);
+    else if (!this.faults.has('revoke-keeps-count')) node.allow.set(file, c - 1);
   }
   isAllowed(node: VmaNode, file: object): boolean {
     return (node.allow.get(file) ?? 0) > 0;
   }
 
-  /** Every node the manager believes is live, for the invariant checkers. */
+  /** Every node the manager believes is live, for the self-checks. */
   *liveNodes(): IterableIterator<VmaNode> {
     yield* this.byStart.values();
   }

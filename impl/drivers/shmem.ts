@@ -52,6 +52,14 @@ export const shmemFuncs: GemObjectFuncs = {
     return 0; // drm_gem_shmem_get_pages: all pages pinned (sparse here, so free)
   },
   vmOps: shmemVmOps,
+  debug: {
+    // drm_gem_mmap refuses writable mappings of read-only nodes (v4.19..v5.13), so nothing
+    // may ever have written a read-only object's pages
+    check(obj, _mappings, report) {
+      if (obj.vmaNode.readonly && obj.dev.kernel.profile.readonlyNodes && (obj as ShmemObject).store.residentPages > 0)
+        report('read-only', `read-only object ${obj.id} has written pages`);
+    },
+  },
 };
 
 /** __drm_gem_shmem_create: object init plus its fake offset. */

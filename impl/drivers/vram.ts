@@ -54,6 +54,11 @@ const ttmVmOps: VmOps = {
   close(vma) {
     (vma.privateData as TtmBo).kref.put();
   },
+  // the vma holds the TTM bo, not the GEM object; its pages count from the node's start
+  debugBacking(vma) {
+    const bo = vma.privateData as TtmBo;
+    return { obj: bo.gem, gemRef: false, firstPage: Number(vma.pgoff) - bo.gem.vmaNode.start };
+  },
 };
 
 const vramFuncs: GemObjectFuncs = {
@@ -71,6 +76,17 @@ const vramFuncs: GemObjectFuncs = {
     return 0;
   },
   vmOps: ttmVmOps,
+  debug: {
+    // ttm_buffer_object.kref: one reference while the GEM object lives (dropped by
+    // drm_gem_vram_object_free), one per mapping (ttm_bo_mmap_obj, ttm_bo_vm_close)
+    check(obj, mappings, report) {
+      const bo = (obj as VramObject).bo;
+      let want = obj.refcount.count > 0 ? 1 : 0;
+      for (const vma of mappings) if (vma.privateData === bo) want++;
+      if (bo.kref.count !== want) report('refcount-balance', `ttm bo of object ${obj.id}: refcount ${bo.kref.count}, holders ${want}`);
+      if (bo.released) report('no-use-after-free', `object ${obj.id} is registered but its ttm bo was released`);
+    },
+  },
 };
 
 /** drm_gem_vram_create: TTM init in system memory, with its fake offset. */

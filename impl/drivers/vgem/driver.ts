@@ -7,7 +7,7 @@ import { u64 } from '../../../ir/ints.ts';
 import type { DriverIoctl, DrmDriver } from '../../hooks.ts';
 import { IS_ERR } from '../../core/errptr.ts';
 import { shmemCreateWithHandle, shmemDumbCreate, shmemImport } from '../shmem.ts';
-import { fenceAttach, fenceClose, fenceSignal } from './fence.ts';
+import { fenceAttach, fenceClose, fenceSignal, fileFences } from './fence.ts';
 
 /** gemcheck RO_CREATE: a read-only shmem object (drm_vma_node_set_readonly, as i915
  * userptr READ_ONLY). Size: nonzero, page aligned, at most 4 GiB. */
@@ -38,5 +38,6 @@ export function vgemDriver(profile: Profile): DrmDriver {
     postclose(_dev, file) {
       fenceClose(file);
     },
+    debug: { fileFences },
   };
 }

@@ -5,7 +5,7 @@ import type { DriverIoctl } from '../../hooks.ts';
 import type { DrmFile } from '../../core/drm_file.ts';
 import { drmGemObjectLookup } from '../../core/drm_gem.ts';
 import { Idr } from '../../core/idr.ts';
-import type { DmaFence } from '../../core/resv.ts';
+import { DmaFence } from '../../core/resv.ts';
 import { DRM_RENDER_ALLOW } from '../../../ir/ioctls.ts';
 import { u32 } from '../../../ir/ints.ts';
 
@@ -27,14 +27,15 @@ export const fenceAttach: DriverIoctl = {
     // dma_resv_usage_rw: a writer waits for everything, a reader for writers only
     if (!obj.resv.testSignaled(!write)) ret = -Errno.EBUSY;
     else {
-      const fence: DmaFence = { write, signalled: false };
+      // vgem_fence_create: a context of its own; added to obj->resv (the exporter's for imports)
+      const fence = new DmaFence(obj.dev.kernel.nextId('fence'), write);
       obj.resv.add(fence);
       const id = fenceIdr(file).alloc(fence);
       if (id > 0) {
         out.fence = BigInt(id);
         ret = 0;
       } else {
-        fence.signalled = true;
+        fence.signal();
         ret = -Errno.ENOSPC;
       }
     }
@@ -50,14 +51,21 @@ export const fenceSignal: DriverIoctl = {
     const id = u32(a[1]);
     const fence = id > 0x7fffffff ? undefined : fenceIdr(file).replace(id, null);
     if (!fence) return -Errno.ENOENT;
-    const was = fence.signalled;
-    fence.signalled = true;
-    return was ? -Errno.ETIMEDOUT : 0;
+    return fence.signal() ? 0 : -Errno.ETIMEDOUT;
   },
 };
 
 /** vgem_fence_close (postclose): every outstanding fence is signalled. */
 export function fenceClose(file: DrmFile): void {
-  if (!file.driverPriv) return;
-  for (const [, f] of fenceIdr(file).entries()) if (f) f.signalled = true;
+  if (!file.driverPriv || file.dev.kernel.faults.has('fence-close-no-signal')) return;
+  for (const [, f] of fenceIdr(file).entries()) f?.signal();
 }
+
+/** Debug: the fences a vgem file still holds (signalled ones are replaced by NULL). */
+export function fileFences(file: DrmFile): readonly DmaFence[] {
+  if (!file.driverPriv) return NONE;
+  const out: DmaFence[] = [];
+  for (const [, f] of fenceIdr(file).entries()) if (f) out.push(f);
+  return out;
+}
+const NONE: readonly DmaFence[] = [];
