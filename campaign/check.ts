@@ -28,7 +28,8 @@ export interface Tally {
 }
 const KEEP_INDICES = 50;
 function tally(t: Tally | undefined, i: number, reason?: string): Tally {
-  const x = t ?? { count: 0, indices: [], reason };
+  const x = t ?? { count: 0, indices: [] };
+  x.reason ??= reason;
   x.count++;
   if (x.indices.length < KEEP_INDICES) x.indices.push(i);
   return x;
@@ -121,7 +122,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckStats> {
       }
       st.next = i + 1;
       if (v.status === 'not-run') {
-        st.notRun = tally(st.notRun, i, st.notRun.reason ?? v.reason);
+        st.notRun = tally(st.notRun, i, v.reason);
         continue;
       }
       st.programs++;

@@ -92,15 +92,6 @@ describe.concurrent('interrupting gemcheck check', () => {
 // ---- the kernel target ----
 
 const kernelReady = doctor().ok;
-/**
- * kernel/vm.ts on this branch is not abort-aware: KernelTarget.run stops the VM on abort, but
- * KernelVm.runPrograms (it takes no signal) sees the guest close, counts it as a finding,
- * reboots and runs the rest of the 1000-program batch — measured: exit 130 after ≈ 37 s and
- * 3 boots. The fix (runPrograms returning at once on abort, no reboot after a stop) is on the
- * vm branch; set GEMCHECK_TEST_KERNEL_INTERRUPT=1, or flip this, once it is merged.
- */
-const VM_ABORT_AWARE = process.env.GEMCHECK_TEST_KERNEL_INTERRUPT === '1';
-
 function qemusUnder(dir: string): string[] {
   try {
     return execFileSync('pgrep', ['-af', 'qemu-system-x86_64'], { encoding: 'utf8' })
@@ -114,8 +105,6 @@ function qemusUnder(dir: string): string[] {
 describe('interrupting a kernel run', () => {
   it('kernel: SIGINT after boot exits 130 within ~2 s, with no FAIL, no saved failure and no qemu left', async ({ skip }) => {
     if (!kernelReady) skip('the kernel target is not set up (npx gemcheck kernel doctor)');
-    if (!VM_ABORT_AWARE)
-      skip('needs kernel/vm.ts abort-awareness: KernelVm.runPrograms must stop on abort instead of counting the stopped guest as a finding, rebooting and finishing the batch (today: exit after ≈ 37 s, 3 boots)');
     // the VM's temp folder (its socket path is on qemu's command line) goes under our own
     const own = join(tmp.path, 'kernel-tmp');
     mkdirSync(own);
