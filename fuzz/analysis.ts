@@ -33,16 +33,20 @@ export interface Res {
 export interface GenState {
   readonly calls: Call[];
   readonly pool: Res[];
+  /** the pool by producing call, and by kind, in pool order (indexes: lookups stay O(1)) */
+  readonly byCall: Res[][];
+  readonly byKind: Partial<Record<ResourceKind, Res[]>>;
   /** how many calls of each op the program has (open's count bounds the files) */
   readonly made: Partial<Record<OpName, number>>;
 }
 
-export const emptyState = (): GenState => ({ calls: [], pool: [], made: {} });
+export const emptyState = (): GenState => ({ calls: [], pool: [], byCall: [], byKind: {}, made: {} });
 
 /** The pool entry a reference argument names, if it names one. */
 export function resOf(st: GenState, a: Arg | undefined): Res | undefined {
   if (!a || a.kind !== 'ref') return undefined;
-  for (const x of st.pool) if (x.arg.call === a.call && x.arg.field === a.field) return x;
+  const outs = st.byCall[a.call];
+  if (outs) for (const x of outs) if (x.arg.field === a.field) return x;
   return undefined;
 }
 
@@ -72,6 +76,8 @@ interface OpRule {
   readonly resArgs: readonly number[];
   /** the call's first fd argument (the device it runs on) */
   readonly fdArg: number;
+  /** the argument whose kind a kindOf output takes (dup), or -1 */
+  readonly kindOfArg: number;
   readonly attrs?: typeof openAttrs;
 }
 
@@ -86,7 +92,9 @@ function compile(op: OpName): OpRule {
   }
   const resArgs = desc.args.flatMap((a, j) => (a.kind === 'int' ? [] : [j]));
   const fdArg = desc.args.findIndex((a) => a.kind === 'fd' || a.kind === 'dmabuf');
-  return { outs, resArgs, fdArg, attrs: op === 'open' ? openAttrs : undefined };
+  const kindOfs = [...new Set(outs.filter((x) => x.kindOfArg >= 0).map((x) => x.kindOfArg))];
+  if (kindOfs.length > 1) throw new Error(`${op}: outputs take their kind from different arguments`);
+  return { outs, resArgs, fdArg, kindOfArg: kindOfs[0] ?? -1, attrs: op === 'open' ? openAttrs : undefined };
 }
 const RULES = new Map<OpName, OpRule>(OPS.map((op) => [op, compile(op)]));
 
@@ -99,27 +107,41 @@ const RULES = new Map<OpName, OpRule>(OPS.map((op) => [op, compile(op)]));
 export function recordCall(st: GenState, call: Call, o: GenOptions): void {
   const i = st.calls.length;
   const rule = RULES.get(call.op)!;
-  const consumed: (Res | undefined)[] = [];
+  const args = call.args;
+  // index loops and no per-call closures: this runs for every generated call
   let inherited: Arg | undefined;
-  for (const j of rule.resArgs) {
-    const x = resOf(st, call.args[j]);
-    consumed[j] = x;
-    if (!inherited && x?.size) inherited = x.size;
+  let fdRes: Res | undefined;
+  let kindFrom: Res | undefined;
+  for (let n = 0; n < rule.resArgs.length; n++) {
+    const j = rule.resArgs[n];
+    const x = resOf(st, args[j]);
+    if (j === rule.fdArg) fdRes = x;
+    if (j === rule.kindOfArg) kindFrom = x;
+    if (inherited === undefined && x !== undefined && x.size !== undefined) inherited = x.size;
   }
   st.calls.push(call);
+  const outs: Res[] = [];
+  st.byCall.push(outs);
   st.made[call.op] = (st.made[call.op] ?? 0) + 1;
-  const extra = rule.attrs?.(call.args, o);
-  const dev = extra ? extra.dev : rule.fdArg >= 0 ? consumed[rule.fdArg]?.dev : undefined;
-  for (const out of rule.outs) {
-    const from = out.kindOfArg >= 0 ? consumed[out.kindOfArg] : undefined;
-    const size = out.sizeOut !== undefined ? ref(i, out.sizeOut) : out.sizeArg >= 0 ? call.args[out.sizeArg] : inherited;
-    const res: { -readonly [K in keyof Res]: Res[K] } = { kind: from?.kind ?? out.kind, arg: ref(i, out.name) as Res['arg'] };
-    if (out.ownerArg >= 0) res.fd = call.args[out.ownerArg];
-    if (size) res.size = size;
-    if (dev !== undefined) res.dev = dev;
-    const primary = extra ? extra.primary : from?.primary;
-    if (primary !== undefined) res.primary = primary;
+  const extra = rule.attrs === undefined ? undefined : rule.attrs(args, o);
+  const dev = extra !== undefined ? extra.dev : fdRes?.dev;
+  for (let n = 0; n < rule.outs.length; n++) {
+    const out = rule.outs[n];
+    const from = out.kindOfArg >= 0 ? kindFrom : undefined;
+    // one object shape for every resource (fields absent are undefined): the pool stays monomorphic
+    const res: Res = {
+      kind: from?.kind ?? out.kind,
+      arg: { kind: 'ref', call: i, field: out.name },
+      fd: out.ownerArg >= 0 ? args[out.ownerArg] : undefined,
+      size: out.sizeOut !== undefined ? { kind: 'ref', call: i, field: out.sizeOut } : out.sizeArg >= 0 ? args[out.sizeArg] : inherited,
+      dev,
+      primary: extra !== undefined ? extra.primary : from?.primary,
+    };
     st.pool.push(res);
+    outs.push(res);
+    const k = st.byKind[res.kind];
+    if (k === undefined) st.byKind[res.kind] = [res];
+    else k.push(res);
   }
 }
 

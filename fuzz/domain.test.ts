@@ -65,7 +65,7 @@ describe('drawInt', () => {
     let sized = 0;
     const values = new Set<bigint>();
     for (let i = 0; i < 4000; i++) {
-      const a = drawInt(r, arg('mmap', 'length'), () => undefined, size);
+      const a = drawInt(r, arg('mmap', 'length'), { literal: () => undefined }, size);
       if (a.kind === 'ref') sized++;
       else values.add(a.value);
     }

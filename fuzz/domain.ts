@@ -93,16 +93,21 @@ export function productValue(r: Rand, d: IntDomain, p: Product, valueOf: (name: 
 }
 
 /**
- * Draws one integer argument. `valueOf` gives the literal values of the call's arguments
+ * Draws one integer argument. `values` gives the literal values of the call's arguments
  * drawn so far (for products); `objectSize` is the size of the object the call's resources
  * name, when known (an mmap of the whole object).
  */
-export function drawInt(r: Rand, a: ArgDesc, valueOf: (name: string) => bigint | undefined, objectSize?: Arg): Arg {
+/** The literal values of the call's arguments drawn so far. */
+export interface Literals {
+  literal(name: string): bigint | undefined;
+}
+
+export function drawInt(r: Rand, a: ArgDesc, values: Literals, objectSize?: Arg): Arg {
   const d = a.domain ?? FALLBACK;
   if (d.objectSize && objectSize && chance(r, d.objectSize)) return objectSize;
   if (chance(r, d.edge ?? DEFAULT_EDGE)) {
     if (d.products?.length && chance(r, PRODUCT_SHARE)) {
-      const v = productValue(r, d, pick(r, d.products), valueOf);
+      const v = productValue(r, d, pick(r, d.products), (n) => values.literal(n));
       if (v !== undefined && v < 1n << BigInt(d.bits) && (d.max === undefined || v <= d.max)) return lit(v);
     }
     return lit(pick(r, boundaries(a)));

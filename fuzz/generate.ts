@@ -8,11 +8,11 @@
  * say are small hints (fuzz/hints.ts). Its state is the resource pool of fuzz/analysis.ts, so
  * generation can continue any program.
  */
-import { CALLS, OPS, RESOURCES, type ArgDesc, type OpName, type ResourceKind } from '../ir/calls.ts';
+import { CALLS, OPS, RESOURCES, type ArgDesc, type Ctor, type OpName, type ResourceKind } from '../ir/calls.ts';
 import { DRM_RENDER_ALLOW, IOCTLS } from '../ir/ioctls.ts';
 import { lit, ref, type Arg, type Call, type Program } from '../ir/program.ts';
 import { analyze, emptyState, recordCall, resOf, type GenOptions, type GenState, type Res } from './analysis.ts';
-import { drawInt, intOrder } from './domain.ts';
+import { drawInt, intOrder, type Literals } from './domain.ts';
 import { HINTS, type CallCtx, type Need } from './hints.ts';
 import { chance, pick, seededRand, weighted, type Rand } from './rand.ts';
 
@@ -82,10 +82,11 @@ function compile(op: OpName): OpMeta {
   };
 }
 const META = new Map<OpName, OpMeta>(OPS.map((op) => [op, compile(op)]));
+const NONE: readonly Res[] = [];
 const PRIMARY: FillOpts = { prefer: (x) => x.kind === 'fd' && x.primary === true, need: { primary: true } };
 
 /** The call being generated (what hints see). */
-class Ctx implements CallCtx {
+class Ctx implements CallCtx, Literals {
   readonly args: (Arg | undefined)[];
   readonly res: (Res | undefined)[];
   constructor(
@@ -93,8 +94,8 @@ class Ctx implements CallCtx {
     private readonly m: OpMeta,
     readonly need: Need | undefined,
   ) {
-    this.args = m.args.map(() => undefined);
-    this.res = m.args.map(() => undefined);
+    this.args = new Array<Arg | undefined>(m.args.length).fill(undefined);
+    this.res = new Array<Res | undefined>(m.args.length).fill(undefined);
   }
   at(name: string): number {
     return this.m.index.get(name) ?? -1;
@@ -106,10 +107,10 @@ class Ctx implements CallCtx {
     return true;
   }
   /** the literal value of an argument drawn so far (for products) */
-  readonly valueOf = (name: string): bigint | undefined => {
+  literal(name: string): bigint | undefined {
     const v = this.args[this.at(name)];
     return v?.kind === 'lit' ? v.value : undefined;
-  };
+  }
 }
 
 export class ProgramBuilder {
@@ -129,7 +130,8 @@ export class ProgramBuilder {
   }
 
   /** Resources of `kinds` the program made (stale ones included: a closed fd stays in the pool). */
-  private live(kinds: readonly ResourceKind[]): Res[] {
+  private live(kinds: readonly ResourceKind[]): readonly Res[] {
+    if (kinds.length === 1) return this.st.byKind[kinds[0]] ?? NONE;
     return this.st.pool.filter((x) => kinds.includes(x.kind));
   }
 
@@ -162,14 +164,22 @@ export class ProgramBuilder {
 
   /** Inserts the shallowest constructor of `kind` that can be made now; its product. */
   construct(kind: ResourceKind, need?: Need): Res | undefined {
-    const ctors = RESOURCES[kind].ctors.filter((c) => this.canMake(c.op as OpName));
-    if (!ctors.length) return undefined;
-    // the shallowest; of those, core ones when there are any: a driver ioctl exists only on
-    // devices whose table has it (drm_ioctl: EINVAL past the driver's table)
-    const shallow = ctors.filter((c) => c.depth === ctors[0].depth);
-    const core = shallow.filter((c) => CALLS[c.op as OpName].uapi === 'core');
-    const best = core.length ? core : shallow;
-    const c = weighted(this.r, best.map((x) => [x, CALLS[x.op as OpName].weight] as const));
+    // the shallowest that can be made now; of those, core ones when there are any: a driver
+    // ioctl exists only on devices whose table has it (drm_ioctl: EINVAL past the driver's table)
+    // (loops, not closures: this runs for most calls)
+    const shallow: (readonly [Ctor, number])[] = [];
+    const core: (readonly [Ctor, number])[] = [];
+    let depth = -1;
+    for (const c of RESOURCES[kind].ctors) {
+      if (!this.canMake(c.op as OpName)) continue;
+      if (depth < 0) depth = c.depth;
+      if (c.depth !== depth) continue;
+      const d = CALLS[c.op as OpName];
+      shallow.push([c, d.weight]);
+      if (d.uapi === 'core') core.push([c, d.weight]);
+    }
+    if (!shallow.length) return undefined;
+    const c = weighted(this.r, core.length ? core : shallow);
     const i = this.gen(c.op as OpName, need);
     return resOf(this.st, ref(i, c.out));
   }
@@ -194,7 +204,11 @@ export class ProgramBuilder {
       const x = this.recent(a.accepts ?? [kind]);
       return x ? { arg: x.arg, res: x } : this.misuse(a, kind);
     }
-    const canConstruct = RESOURCES[kind].ctors.some((c) => this.canMake(c.op as OpName));
+    let canConstruct = false;
+    for (const c of RESOURCES[kind].ctors) if (this.canMake(c.op as OpName)) {
+      canConstruct = true;
+      break;
+    }
     if (!canConstruct) {
       if (!live.length) return this.misuse(a, kind);
       const x = pick(this.r, live);
@@ -218,16 +232,24 @@ export class ProgramBuilder {
     for (const j of m.fds) {
       if (c.args[j] || c.set(j, hint?.args?.[m.args[j].name]?.(this, c))) continue;
       // a per-file resource goes with its own file, mostly (drm_gem_object_lookup is per file)
-      const owned = m.ownedBy[j].find((k) => c.res[k]?.fd !== undefined);
+      let owned: number | undefined;
+      for (const k of m.ownedBy[j]) if (c.res[k]?.fd !== undefined) {
+        owned = k;
+        break;
+      }
       if (owned !== undefined && chance(this.r, OWN_FILE)) {
         const fd = c.res[owned]!.fd!;
         c.set(j, { arg: fd, res: resOf(this.st, fd) });
       } else c.set(j, this.fill(m.fdDescs[j], m.primaryOnly && !m.fdDescs[j].accepts ? PRIMARY : {}));
     }
-    const objectSize = c.res.find((x) => x?.size)?.size;
+    let objectSize: Arg | undefined;
+    for (const x of c.res) if (x?.size) {
+      objectSize = x.size;
+      break;
+    }
     for (const j of m.ints) {
       if (c.args[j] || c.set(j, hint?.args?.[m.args[j].name]?.(this, c))) continue;
-      c.args[j] = drawInt(this.r, m.args[j], c.valueOf, objectSize);
+      c.args[j] = drawInt(this.r, m.args[j], c, objectSize);
     }
     recordCall(this.st, { op, args: c.args as Arg[] }, this.o);
     this.onRecord?.(this.st);

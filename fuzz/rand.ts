@@ -17,8 +17,9 @@ export function pick<T>(r: Rand, xs: readonly T[]): T {
 }
 /** Picks by weight from [value, weight] pairs. */
 export function weighted<T>(r: Rand, xs: readonly (readonly [T, number])[]): T {
-  const total = xs.reduce((s, [, w]) => s + w, 0);
+  let total = 0;
+  for (let i = 0; i < xs.length; i++) total += xs[i][1];
   let k = r.int(total);
-  for (const [x, w] of xs) if ((k -= w) < 0) return x;
+  for (let i = 0; i < xs.length; i++) if ((k -= xs[i][1]) < 0) return xs[i][0];
   return xs[xs.length - 1][0];
 }

@@ -11,17 +11,21 @@ import type { ProgramResult, SelfCheckReport, Session, Target, TargetConfig, Vio
 
 const message = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
+/** A self-check that throws is itself a finding (named), not a crash of the tool. */
+function guarded(session: Session, exit: boolean): readonly Violation[] {
+  try {
+    return (exit ? session.exit!() : session.selfCheck!()) ?? [];
+  } catch (e) {
+    return [{ invariant: 'self-check-crash', message: message(e) }];
+  }
+}
+
 /** Runs a program on a session; the outcomes, and self-check reports (first after-call one, then exit). */
 export function runOnSession(session: Session, p: Program): ProgramResult {
   const outcomes: Outcome[] = [];
   const selfCheck: SelfCheckReport[] = [];
-  const guard = (f: () => readonly Violation[]): readonly Violation[] => {
-    try {
-      return f();
-    } catch (e) {
-      return [{ invariant: 'self-check-crash', message: message(e) }];
-    }
-  };
+  // hot loop: no closures per call
+  let checking = session.selfCheck !== undefined;
   for (let i = 0; i < p.calls.length; i++) {
     const args = resolveArgs(p, i, outcomes);
     let o: Outcome;
@@ -31,13 +35,16 @@ export function runOnSession(session: Session, p: Program): ProgramResult {
       o = { status: 'crash', message: message(e) };
     }
     outcomes.push(o);
-    if (session.selfCheck && !selfCheck.length) {
-      const v = guard(() => session.selfCheck!());
-      if (v.length) selfCheck.push({ index: i, violations: v });
+    if (checking) {
+      const v = guarded(session, false);
+      if (v.length) {
+        selfCheck.push({ index: i, violations: v });
+        checking = false;
+      }
     }
   }
   if (session.exit) {
-    const v = guard(() => session.exit!());
+    const v = guarded(session, true);
     if (v.length) selfCheck.push({ index: p.calls.length, violations: v });
   }
   return { status: 'ok', outcomes, selfCheck };
