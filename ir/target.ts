@@ -93,6 +93,8 @@ export interface Target {
   run(programs: readonly Program[], cfg: TargetConfig, signal?: AbortSignal): Promise<ProgramResult[]>;
   /** The synchronous fast path of in-process targets (same results as run). */
   runSync?(program: Program, cfg: TargetConfig): ProgramResult;
+  /** Gets ready before a run is timed (a VM boots); resolves with what it did, for the log. */
+  start?(signal?: AbortSignal): Promise<string | undefined>;
   /** Lines the target adds to a run's summary (e.g. a VM's boot time). */
   notes?(): readonly string[];
   /** Releases what the target holds (a VM, temp files); idempotent. */

@@ -70,6 +70,11 @@ export class KernelTarget implements Target {
     }
   }
 
+  async start(signal?: AbortSignal): Promise<string | undefined> {
+    const ms = await this.vm.start({ signal });
+    return ms ? `booted the VM in ${(ms / 1000).toFixed(1)} s` : undefined;
+  }
+
   notes(): readonly string[] {
     const b = this.vm.stats.bootMs;
     return b.length ? [`${b.length} boot${b.length > 1 ? 's' : ''}, the first in ${(b[0] / 1000).toFixed(1)} s`] : [];

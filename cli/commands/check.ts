@@ -94,6 +94,17 @@ export function registerCheck(program: Command): void {
       out(`gemcheck check: ${ref} vs ${cand}, seed ${seed}, ${only !== undefined ? `program ${only}` : from ? `programs ${from}..${from + runs - 1}` : `${runs} programs`}, max ${maxCalls} calls, ${profile}, devices ${devices.join('+')}${faults.size ? `, faults ${[...faults].join('+')}` : ''}`);
       let st: CheckStats;
       try {
+        // a VM boots before the clock starts: the rate is the run's, the boot time is a note
+        for (const t of [reference, candidate]) {
+          if (!t.start || interrupt.signal.aborted) continue;
+          try {
+            const what = await t.start(interrupt.signal);
+            if (what) process.stderr.write(`  ${t.name}: ${what}\n`);
+          } catch (e) {
+            // the environment failed (e.g. the VM does not boot): not a finding, not a crash
+            if (!interrupt.signal.aborted) throw new UsageError(`${t.name}: ${(e as Error).message}`);
+          }
+        }
         st = await runCheck({
           seed, runs, from, only, maxCalls, cfg, store, replay,
           pairing: pairing(reference, candidate),
