@@ -6,8 +6,10 @@ export interface Rand {
   int(n: number): number;
 }
 
+/** Alea (seedrandom's): seeded from any string, about 8× cheaper than the default ARC4 to set
+ * up and draw from — and every program gets a fresh generator from "seed:index". */
 export function seededRand(seed: string | number): Rand {
-  const r = seedrandom(String(seed));
+  const r = seedrandom.alea(String(seed));
   return { int: (n) => Math.floor(r() * n) };
 }
 
