@@ -3,11 +3,11 @@
  * so a test can corrupt impl's state directly and ask which invariants the checks name.
  */
 import { expect } from 'vitest';
-import type { DeviceName } from '../../ir/devices.ts';
+import { DEFAULT_DEVICES, type DeviceName } from '../../ir/devices.ts';
 import { parseText } from '../../ir/encoding.ts';
 import type { Outcome } from '../../ir/outcome.ts';
 import { resolveArgs } from '../../ir/resolve.ts';
-import { PROFILES, type ProfileName, type Violation } from '../../ir/target.ts';
+import { DEFAULT_PROFILE, PROFILES, type ProfileName, type Violation } from '../../ir/target.ts';
 import type { DrmFile } from '../core/drm_file.ts';
 import type { GemObject } from '../core/drm_gem.ts';
 import type { Vma } from '../core/mm.ts';
@@ -34,7 +34,7 @@ export interface FixtureOptions {
 /** Runs `src`; every call must succeed unless it says `# may fail`. */
 export function run(src: string, o: FixtureOptions = {}): Fixture {
   const p = parseText(src);
-  const s = new ImplSession({ profile: PROFILES[o.profile ?? 'linux-6.1'], devices: o.devices ?? ['vgem', 'vgem'] }, new Set(o.faults ?? []));
+  const s = new ImplSession({ profile: PROFILES[o.profile ?? DEFAULT_PROFILE], devices: o.devices ?? DEFAULT_DEVICES }, new Set(o.faults ?? []));
   const out: Outcome[] = [];
   p.calls.forEach((c, i) => out.push(s.exec(c.op, resolveArgs(p, i, out))));
   const file = (fd: number) => s.fds.lookup(fd)!.priv as DrmFile;
