@@ -56,8 +56,3 @@ export async function judgeBatch(pr: Pairing, programs: readonly Program[], cfg:
   });
 }
 
-/** The names of every target in the pairing (for messages). */
-export function describePairing(pr: Pairing): string {
-  return pr.candidate ? `${pr.reference.name} vs ${pr.candidate.name}` : pr.reference.name;
-}
-

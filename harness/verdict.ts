@@ -26,11 +26,6 @@ export type Verdict =
   | { readonly status: 'not-run'; readonly reason: string }
   | { readonly status: 'interrupted' };
 
-/** The call a finding points at, or where the program ended. */
-export function findingCall(f: Finding): number {
-  return f.index;
-}
-
 /** (call, kind, field/invariant): stable across runs, processes and workers. */
 export function signature(p: Program, f: Finding): string {
   const op = f.index < p.calls.length ? p.calls[f.index].op : 'exit';
