@@ -48,7 +48,17 @@ interface Live {
 
 /** Runs `steps` random operations; returns the first failure (a violation or a broken
  * expectation) as text, or null. */
-function runRandom(seed: string, steps: number, faults: TtmFault[] = []): string | null {
+interface Stats {
+  evictions: number;
+  hops: number;
+  zombies: number;
+  zombiesReclaimedByEviction: number;
+  enomem: number;
+  pinnedEinval: number;
+  refaults: number;
+}
+
+function runRandom(seed: string, steps: number, faults: TtmFault[] = [], stats?: Stats): string | null {
   const r: Rand = seededRand(seed);
   const d = testDriver({ vramPages: 64, ttPages: 32, multihop: r.int(2) === 1 });
   for (const f of faults) d.bdev.faults.add(f);
@@ -56,6 +66,7 @@ function runRandom(seed: string, steps: number, faults: TtmFault[] = []): string
   const live: Live[] = [];
   const fences: TtmFence[] = [];
   const orphans: TtmVma[] = [];
+  const zombieSeen = new Set<TtmBufferObject>();
   const any = () => live[r.int(live.length)];
   const ctx = () => ctxOf(r.int(3) === 0, r.int(2) === 0);
   for (let step = 0; step < steps; step++) {
@@ -73,6 +84,8 @@ function runRandom(seed: string, steps: number, faults: TtmFault[] = []): string
       const gut = r.int(20) === 0;
       const ret = ttmBoValidate(l.bo, gut ? GUT : PLACEMENTS[r.int(PLACEMENTS.length)], ctx());
       what = `validate bo ${l.bo.id}`;
+      if (stats && ret === -Errno.ENOMEM) stats.enomem++;
+      if (stats && ret === -Errno.EINVAL) stats.pinnedEinval++;
       if (ret === -Errno.EINVAL && !l.bo.pinCount) return `step ${step}: validate of unpinned bo → EINVAL`;
       if (ret && ret !== -Errno.EINVAL && ret !== -Errno.ENOMEM && ret !== -Errno.EBUSY) return `step ${step}: validate → ${ret}`;
       if (!ret && gut) {
@@ -113,6 +126,7 @@ function runRandom(seed: string, steps: number, faults: TtmFault[] = []): string
       if (l.vma && r.int(2) === 0) ttmBoVmClose(l.vma);
       else if (l.vma) orphans.push(l.vma); // the mapping outlives the creator's reference
       ttmBoPut(l.bo);
+      if (stats && l.bo.deleted && !l.bo.destroyed) stats.zombies++;
       live[i] = live[live.length - 1];
       live.pop();
     } else if (op <= 10) {
@@ -134,6 +148,14 @@ function runRandom(seed: string, steps: number, faults: TtmFault[] = []): string
       ttmLruBulkMoveTail(d.bdev, bulk);
       what = 'bulk tail';
     }
+    if (stats) {
+      for (const z of d.bdev.ddestroy) zombieSeen.add(z);
+      for (const z of zombieSeen)
+        if (z.destroyed) {
+          zombieSeen.delete(z);
+          if (what.startsWith('create') || what.startsWith('validate') || what.startsWith('pin')) stats.zombiesReclaimedByEviction++;
+        }
+    }
     const v = ttmViolations(d.bdev);
     if (v.length) return `step ${step} (${what}): ${v[0].invariant}: ${v[0].message}`;
     for (const l of live) {
@@ -145,6 +167,11 @@ function runRandom(seed: string, steps: number, faults: TtmFault[] = []): string
         if (got !== value) return `step ${step} (${what}): bo ${l.bo.id} page ${page} reads ${got}, wrote ${value}`;
       }
     }
+  }
+  if (stats) {
+    stats.evictions += d.moves.filter((m) => m.evict).length;
+    stats.hops += d.hops;
+    for (const l of live) if (l.vma) stats.refaults += l.vma.faults;
   }
   // teardown: every reference goes, every fence signals, the reclaim empties the list
   for (const l of live) {
@@ -162,11 +189,16 @@ function runRandom(seed: string, steps: number, faults: TtmFault[] = []): string
 }
 
 describe('random TTM operations', () => {
+  const total: Stats = { evictions: 0, hops: 0, zombies: 0, zombiesReclaimedByEviction: 0, enomem: 0, pinnedEinval: 0, refaults: 0 };
   for (const seed of ['ttm-1', 'ttm-2', 'ttm-3', 'ttm-4']) {
     it(`seed ${seed}: 4000 steps, every self-check holds after every step`, () => {
-      expect(runRandom(seed, 4000)).toBeNull();
+      expect(runRandom(seed, 4000, [], total)).toBeNull();
     });
   }
+  it('the loop reaches the interesting paths: evictions, hops, zombies reclaimed by eviction, ENOMEM, EINVAL', () => {
+    if (process.env.TTM_STATS) console.log(JSON.stringify(total));
+    for (const k of Object.keys(total) as (keyof Stats)[]) expect(total[k], k).toBeGreaterThan(0);
+  });
 
   it.each([
     ['evict-pinned', /ttm-lru: pinned bo \d+ is on an LRU list/],
