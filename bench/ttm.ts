@@ -6,7 +6,7 @@
  * no_wait_gpu, so each eviction scan also skips the busy bos at the LRU head.
  *   npx tsx bench/ttm.ts            (or: npx tsx bench/ttm.ts 100 10000 100000)
  */
-import { ctxOf, ttmBoAddFence, ttmBoInitReserved, ttmBoValidate, ttmFenceCreate, type TtmBufferObject } from '../impl/ttm/bo.ts';
+import { ctxOf, ttmBoAddFence, ttmBoInitValidate, ttmBoValidate, ttmFenceCreate, type TtmBufferObject } from '../impl/ttm/bo.ts';
 import { TTM_PL_VRAM } from '../impl/ttm/resource.ts';
 import { SYSTEM, testDriver, VRAM } from '../impl/ttm/test-driver.ts';
 
@@ -15,7 +15,7 @@ function setup(n: number, busyEvery: number): { bos: TtmBufferObject[]; ms: numb
   const bos: TtmBufferObject[] = [];
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
-    const bo = ttmBoInitReserved(d.bdev, 4096, 'device', i < n >> 1 ? VRAM : SYSTEM, ctxOf());
+    const bo = ttmBoInitValidate(d.bdev, 4096, 'device', i < n >> 1 ? VRAM : SYSTEM, ctxOf());
     if (typeof bo === 'number') throw new Error(`create ${i}: ${bo}`);
     if (busyEvery && i % busyEvery === 0 && i < n >> 1) ttmBoAddFence(bo, ttmFenceCreate(d.bdev));
     bos.push(bo);

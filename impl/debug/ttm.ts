@@ -11,6 +11,7 @@ import type { TtmVma } from '../ttm/bo_vm.ts';
 
 export function checkTtm(bdev: TtmDevice, v: DebugReport): void {
   for (const w of bdev.warnings.splice(0)) v('ttm-warn', w);
+  for (const bo of bdev.reserved) if (bo.destroyed) v('ttm-no-use-after-free', `destroyed bo ${bo.id} is still reserved`);
   // usage == Σ resident sizes ≤ capacity, per manager (ttm_resource_init / ttm_resource_fini)
   const resident = new Map<number, number>();
   const byRes = new Map<TtmResource, TtmBufferObject>();
@@ -25,8 +26,9 @@ export function checkTtm(bdev: TtmDevice, v: DebugReport): void {
     if (res.numPages !== bo.numPages) v('ttm-resource', `bo ${bo.id}: resource of ${res.numPages} pages, bo of ${bo.numPages}`);
     // pinned bos are never on an LRU (6.1 ttm_bo_pin → bdev->pinned); unpinned ones are on
     // exactly the list of their manager and priority (ttm_resource_move_to_lru_tail)
+    // — once unreserved: 6.1's ttm_bo_pin leaves the resource where it is until unreserve
     const want = bo.pinCount ? bdev.pinned : bdev.managers[res.memType]?.lru[bo.priority];
-    if (res.lruList !== want)
+    if (!bdev.reserved.has(bo) && res.lruList !== want)
       v('ttm-lru', bo.pinCount ? `pinned bo ${bo.id} is on an LRU list` : `unpinned bo ${bo.id} is not on the LRU of manager ${res.memType} priority ${bo.priority}`);
     if (bo.deleted && !bdev.ddestroy.has(bo)) v('ttm-zombie', `deleted bo ${bo.id} is not on the delayed-destroy list`);
   }

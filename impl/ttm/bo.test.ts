@@ -9,13 +9,15 @@ import {
   TTM_TT_FLAG_EXTERNAL_MAPPABLE,
   ttmBoAddFence,
   ttmBoDelayedDelete,
-  ttmBoInitReserved,
+  ttmBoInitValidate,
   ttmBoMoveToLruTail,
   ttmBoOnLru,
   ttmBoPin,
+  ttmBoReserve,
+  ttmBoUnpin,
+  ttmBoUnreserve,
   ttmBoPut,
   ttmBoSetBulkMove,
-  ttmBoUnpin,
   ttmBoValidate,
   ttmFenceCreate,
   ttmLruBulkMoveInit,
@@ -25,13 +27,13 @@ import {
 } from './bo.ts';
 import { ttmBoMmap, ttmBoVmClose, ttmBoVmFault, ttmVmaRead, ttmVmaWrite } from './bo_vm.ts';
 import { place, placementOf, TTM_PL_FLAG_CONTIGUOUS, TTM_PL_FLAG_TOPDOWN, TTM_PL_SYSTEM, TTM_PL_TT, TTM_PL_VRAM, type TtmPlacement } from './resource.ts';
-import { SYSTEM, testDriver, TT, VRAM, type TestDriver } from './test-driver.ts';
+import { pin, SYSTEM, testDriver, TT, unpin, VRAM, type TestDriver } from './test-driver.ts';
 
 const MIB = 1 << 20;
 const HALF = MIB / 2;
 
 function mk(d: TestDriver, size: number, pl: TtmPlacement = VRAM, opts?: TtmBoInitOptions, noWait = false): TtmBufferObject {
-  const bo = ttmBoInitReserved(d.bdev, size, 'device', pl, ctxOf(noWait), opts);
+  const bo = ttmBoInitValidate(d.bdev, size, 'device', pl, ctxOf(noWait), opts);
   if (typeof bo === 'number') throw new Error(`init failed: ${bo}`);
   return bo;
 }
@@ -64,7 +66,7 @@ describe('ttm_bo_validate: init and placement', () => {
     expect(win.resource!.start).toBeGreaterThanOrEqual(100);
     expect(win.resource!.start + 1).toBeLessThanOrEqual(128);
     // a window that cannot hold the bo: -ENOSPC from drm_mm, answered as -ENOMEM
-    expect(ttmBoInitReserved(d.bdev, 64 * 4096, 'device', placementOf(place(TTM_PL_VRAM, 0, 0, 32)), ctxOf())).toBe(-Errno.ENOMEM);
+    expect(ttmBoInitValidate(d.bdev, 64 * 4096, 'device', placementOf(place(TTM_PL_VRAM, 0, 0, 32)), ctxOf())).toBe(-Errno.ENOMEM);
     // CONTIGUOUS asked of a non-contiguous resource forces a move (ttm_resource_places_compat)
     const c = mk(d, 4096);
     const moves = d.moves.length;
@@ -76,10 +78,10 @@ describe('ttm_bo_validate: init and placement', () => {
 
   it('bad arguments are errnos, never exceptions', () => {
     const d = testDriver();
-    expect(ttmBoInitReserved(d.bdev, 0, 'device', VRAM, ctxOf())).toBe(-Errno.EINVAL);
-    expect(ttmBoInitReserved(d.bdev, 4096, 'device', VRAM, ctxOf(), { priority: 9 })).toBe(-Errno.EINVAL);
+    expect(ttmBoInitValidate(d.bdev, 0, 'device', VRAM, ctxOf())).toBe(-Errno.EINVAL);
+    expect(ttmBoInitValidate(d.bdev, 4096, 'device', VRAM, ctxOf(), { priority: 9 })).toBe(-Errno.EINVAL);
     // no manager for the type at all → "No compatible memory type found" → -EINVAL
-    expect(ttmBoInitReserved(d.bdev, 4096, 'device', placementOf(place(5)), ctxOf())).toBe(-Errno.EINVAL);
+    expect(ttmBoInitValidate(d.bdev, 4096, 'device', placementOf(place(5)), ctxOf())).toBe(-Errno.EINVAL);
     clean(d);
   });
 
@@ -121,9 +123,9 @@ describe('ttm_mem_evict_first', () => {
     const d = testDriver();
     const a = mk(d, HALF);
     const b = mk(d, HALF);
-    ttmBoPin(a);
-    ttmBoPin(b);
-    expect(ttmBoInitReserved(d.bdev, HALF, 'device', VRAM, ctxOf())).toBe(-Errno.ENOMEM);
+    pin(a);
+    pin(b);
+    expect(ttmBoInitValidate(d.bdev, HALF, 'device', VRAM, ctxOf())).toBe(-Errno.ENOMEM);
     expect(ttmBoValidate(a, SYSTEM, ctxOf())).toBe(-Errno.EINVAL);
     expect(ttmBoValidate(a, VRAM, ctxOf())).toBe(0); // compatible: allowed while pinned
     expect(memType(a)).toBe(TTM_PL_VRAM);
@@ -180,7 +182,7 @@ describe('ttm_mem_evict_first', () => {
     // everything busy + no_wait_gpu → nothing to evict → -ENOMEM
     const c = [...d.bdev.bos].find((x) => x !== a && x !== b)!;
     ttmBoAddFence(c, ttmFenceCreate(d.bdev));
-    expect(ttmBoInitReserved(d.bdev, HALF, 'device', VRAM, ctxOf(true))).toBe(-Errno.ENOMEM);
+    expect(ttmBoInitValidate(d.bdev, HALF, 'device', VRAM, ctxOf(true))).toBe(-Errno.ENOMEM);
     clean(d);
     // waiting allowed: the LRU head (a) is evicted after its fence is waited for
     mk(d, HALF);
@@ -244,7 +246,7 @@ describe('ttm_mem_evict_first', () => {
   it('a pinned bo released while busy is unpinned onto the LRU as a zombie (6.1 ttm_bo_release)', () => {
     const d = testDriver();
     const a = mk(d, HALF);
-    ttmBoPin(a);
+    pin(a);
     ttmBoAddFence(a, ttmFenceCreate(d.bdev));
     ttmBoPut(a);
     expect(a.pinCount).toBe(0);
@@ -280,19 +282,38 @@ describe('LRU, pin and bulk moves', () => {
   it('pin/unpin count; pinned bos are on bdev->pinned, never an LRU; unpin of an unpinned bo warns', () => {
     const d = testDriver();
     const a = mk(d, 4096);
-    ttmBoPin(a);
-    ttmBoPin(a);
+    pin(a);
+    pin(a);
     expect(a.pinCount).toBe(2);
     expect(ttmBoOnLru(a)).toBe(false);
     expect(a.resource!.lruList).toBe(d.bdev.pinned);
-    expect(ttmBoUnpin(a)).toBe(0);
+    expect(unpin(a)).toBe(0);
     expect(ttmBoOnLru(a)).toBe(false);
     clean(d);
-    expect(ttmBoUnpin(a)).toBe(0);
+    expect(unpin(a)).toBe(0);
     expect(ttmBoOnLru(a)).toBe(true);
     clean(d);
-    expect(ttmBoUnpin(a)).toBe(-Errno.EINVAL);
+    expect(unpin(a)).toBe(-Errno.EINVAL);
     expect(ttmViolations(d.bdev).map((x) => x.invariant)).toEqual(['ttm-warn']);
+  });
+
+  it('6.1: ttm_bo_pin leaves the resource on its LRU until ttm_bo_unreserve moves it to bdev->pinned', () => {
+    const d = testDriver();
+    const a = mk(d, 4096);
+    expect(ttmBoReserve(a)).toBe(0);
+    expect(ttmBoReserve(a)).toBe(-Errno.EBUSY); // the trylock of a held reservation
+    ttmBoPin(a);
+    expect(ttmBoOnLru(a)).toBe(true);
+    clean(d); // legitimate while reserved
+    ttmBoUnreserve(a);
+    expect(a.resource!.lruList).toBe(d.bdev.pinned);
+    clean(d);
+    ttmBoReserve(a);
+    ttmBoUnpin(a);
+    expect(a.resource!.lruList).toBe(d.bdev.pinned);
+    ttmBoUnreserve(a);
+    expect(ttmBoOnLru(a)).toBe(true);
+    clean(d);
   });
 
   it('bulk move: the group stays contiguous and moves to the tail at once (ttm_lru_bulk_move_tail)', () => {
@@ -313,9 +334,9 @@ describe('LRU, pin and bulk moves', () => {
     ttmLruBulkMoveTail(d.bdev, bulk);
     expect(order()).toEqual([y, x, g1, g2, g3]);
     // a pinned member leaves the group; unpinned it rejoins at the run's end
-    ttmBoPin(g1);
+    pin(g1);
     expect(order()).toEqual([y, x, g2, g3]);
-    ttmBoUnpin(g1);
+    unpin(g1);
     expect(order()).toEqual([y, x, g2, g3, g1]);
     ttmBoMoveToLruTail(y);
     expect(order()).toEqual([x, g2, g3, g1, y]);
@@ -355,10 +376,10 @@ describe('ttm_bo_vm_fault', () => {
 
   it('imported SG bos are refused unless EXTERNAL_MAPPABLE; io_mem_reserve failure → SIGBUS', () => {
     const d = testDriver();
-    const sg = ttmBoInitReserved(d.bdev, 4096, 'sg', TT, ctxOf());
+    const sg = ttmBoInitValidate(d.bdev, 4096, 'sg', TT, ctxOf());
     if (typeof sg === 'number') throw new Error();
     expect(ttmBoVmFault(ttmBoMmap(sg), 0)).toBe('SIGBUS');
-    const sgm = ttmBoInitReserved(d.bdev, 4096, 'sg', TT, ctxOf(), { ttmFlags: TTM_TT_FLAG_EXTERNAL_MAPPABLE });
+    const sgm = ttmBoInitValidate(d.bdev, 4096, 'sg', TT, ctxOf(), { ttmFlags: TTM_TT_FLAG_EXTERNAL_MAPPABLE });
     if (typeof sgm === 'number') throw new Error();
     expect(ttmBoVmFault(ttmBoMmap(sgm), 0)).not.toBe('SIGBUS');
     const a = mk(d, 4096);

@@ -131,24 +131,28 @@ export interface TtmBoInitOptions {
 }
 
 /**
- * ttm_bo_init_reserved (6.1): the bo starts in a SYSTEM resource (the sys_mem dummy of 6.1;
- * newer kernels start with bo->resource NULL), then ttm_bo_validate to `placement`. On failure
- * the bo is put and the errno returned.
+ * ttm_bo_init_validate = ttm_bo_init_reserved + ttm_bo_unreserve (6.1): the bo starts in a
+ * SYSTEM resource (the sys_mem dummy of 6.1; newer kernels start with bo->resource NULL), then
+ * ttm_bo_validate to `placement`, reserved throughout. On failure the bo is put and the errno
+ * returned.
  */
-export function ttmBoInitReserved(bdev: TtmDevice, size: number, type: TtmBoType, placement: TtmPlacement, ctx: TtmOperationCtx, opts: TtmBoInitOptions = {}): TtmBufferObject | number {
+export function ttmBoInitValidate(bdev: TtmDevice, size: number, type: TtmBoType, placement: TtmPlacement, ctx: TtmOperationCtx, opts: TtmBoInitOptions = {}): TtmBufferObject | number {
   const priority = opts.priority ?? 0;
   if (!(size > 0) || !Number.isFinite(size) || !Number.isInteger(priority) || priority < 0 || priority >= TTM_MAX_BO_PRIORITY) return -Errno.EINVAL;
   const bo = new TtmBufferObject(bdev, size, type, priority, opts.ttmFlags ?? 0);
   bo.bulkMove = opts.bulkMove ?? null;
   bdev.bos.add(bo);
+  bdev.reserved.add(bo);
   if (type === 'sg') bo.ttm = new TtmTt(bo.numPages, bo.ttmFlags | TTM_TT_FLAG_EXTERNAL);
   const res = ttmResourceAlloc(bo, SYS_PLACE);
   if (typeof res === 'number') {
+    bdev.reserved.delete(bo);
     ttmBoPut(bo);
     return res;
   }
   bo.resource = res;
   const ret = ttmBoValidate(bo, placement, ctx);
+  ttmBoUnreserve(bo);
   if (ret) {
     ttmBoPut(bo);
     return ret;
@@ -218,28 +222,41 @@ export function ttmLruBulkMoveTail(bdev: TtmDevice, bulk: TtmLruBulkMove<TtmReso
   }
 }
 
+/** ttm_bo_reserve (trylock form): -EBUSY when the reservation is already held. */
+export function ttmBoReserve(bo: TtmBufferObject): number {
+  if (bo.bdev.reserved.has(bo)) return -Errno.EBUSY;
+  bo.bdev.reserved.add(bo);
+  return 0;
+}
+
+/** ttm_bo_unreserve (6.1): ttm_bo_move_to_lru_tail_unlocked, then the unlock — this is where
+ * a freshly pinned bo reaches bdev->pinned and an unpinned one its manager's LRU. */
+export function ttmBoUnreserve(bo: TtmBufferObject): void {
+  if (!bo.bdev.reserved.delete(bo)) bo.bdev.warn(`ttm_bo_unreserve of unreserved bo ${bo.id}`);
+  if (!bo.destroyed) ttmBoMoveToLruTail(bo);
+}
+
 /**
- * ttm_bo_pin (6.1): out of its bulk move, count up, and the resource goes to bdev->pinned —
- * pinned bos are on no manager LRU, so eviction never even sees them.
+ * ttm_bo_pin (6.1): out of its bulk move and count up. 6.1 does not move the resource: it
+ * stays on its manager's LRU (where ttm_mem_evict_first skips it by pin_count) until the next
+ * ttm_resource_move_to_lru_tail — in practice ttm_bo_unreserve — puts it on bdev->pinned.
+ * (6.12, "drm/ttm: Move pinned objects off LRU lists when pinning", moves it at once.)
  */
 export function ttmBoPin(bo: TtmBufferObject): void {
   if (bo.kref.count <= 0) bo.bdev.warn(`ttm_bo_pin on bo ${bo.id} with no reference`);
   if (bo.resource) ttmResourceDelBulkMove(bo.resource, bo);
   ++bo.pinCount;
-  if (bo.resource) ttmResourceMoveToLruTail(bo.resource);
 }
 
-/** ttm_bo_unpin (6.1): WARN when not pinned; at zero back on the LRU tail and the bulk move. */
+/** ttm_bo_unpin (6.1): WARN_ON_ONCE(!pin_count); count down, back into the bulk move; the LRU
+ * tail follows at unreserve. */
 export function ttmBoUnpin(bo: TtmBufferObject): number {
   if (!bo.pinCount) {
     bo.bdev.warn(`ttm_bo_unpin on unpinned bo ${bo.id}`);
     return -Errno.EINVAL;
   }
   --bo.pinCount;
-  if (!bo.pinCount && bo.resource) {
-    ttmResourceMoveToLruTail(bo.resource);
-    ttmResourceAddBulkMove(bo.resource, bo);
-  }
+  if (bo.resource) ttmResourceAddBulkMove(bo.resource, bo);
   return 0;
 }
 

@@ -10,11 +10,9 @@ import {
   ctxOf,
   ttmBoAddFence,
   ttmBoDelayedDelete,
-  ttmBoInitReserved,
+  ttmBoInitValidate,
   ttmBoMoveToLruTail,
-  ttmBoPin,
   ttmBoPut,
-  ttmBoUnpin,
   ttmBoValidate,
   ttmFenceCreate,
   ttmLruBulkMoveInit,
@@ -25,7 +23,7 @@ import {
 import { ttmBoMmap, ttmBoVmClose, ttmVmaRead, ttmVmaWrite, type TtmVma } from './bo_vm.ts';
 import type { TtmFault } from './device.ts';
 import { place, TTM_PL_FLAG_CONTIGUOUS, TTM_PL_FLAG_TOPDOWN, TTM_PL_SYSTEM, TTM_PL_TT, TTM_PL_VRAM, type TtmPlacement, type TtmResource } from './resource.ts';
-import { testDriver } from './test-driver.ts';
+import { pin, testDriver, unpin } from './test-driver.ts';
 
 const PLACEMENTS: TtmPlacement[] = [
   { placement: [place(TTM_PL_VRAM)], busyPlacement: [place(TTM_PL_VRAM)] },
@@ -74,7 +72,7 @@ function runRandom(seed: string, steps: number, faults: TtmFault[] = [], stats?:
     let what = `op ${op}`;
     if (op <= 1 || live.length === 0) {
       const pl = PLACEMENTS[r.int(PLACEMENTS.length)];
-      const bo = ttmBoInitReserved(d.bdev, (1 + r.int(10)) * 4096 - r.int(100), 'device', pl, ctx(), { priority: r.int(4), bulkMove: r.int(4) === 0 ? bulk : null });
+      const bo = ttmBoInitValidate(d.bdev, (1 + r.int(10)) * 4096 - r.int(100), 'device', pl, ctx(), { priority: r.int(4), bulkMove: r.int(4) === 0 ? bulk : null });
       what = 'create';
       if (typeof bo === 'number') {
         if (bo !== -Errno.ENOMEM && bo !== -Errno.EBUSY) return `step ${step}: create → ${bo}`;
@@ -97,14 +95,14 @@ function runRandom(seed: string, steps: number, faults: TtmFault[] = [], stats?:
       const l = any();
       what = `pin bo ${l.bo.id}`;
       if (l.bo.pinCount || ttmBoValidate(l.bo, PLACEMENTS[r.int(PLACEMENTS.length)], ctx()) === 0) {
-        ttmBoPin(l.bo);
+        pin(l.bo);
         l.pinnedAt ??= l.bo.resource;
       }
     } else if (op === 5) {
       const l = any();
       what = `unpin bo ${l.bo.id}`;
       if (l.bo.pinCount) {
-        ttmBoUnpin(l.bo);
+        unpin(l.bo);
         if (!l.bo.pinCount) l.pinnedAt = null;
       }
     } else if (op === 6) {

@@ -5,7 +5,7 @@
  * optionally amdgpu's rule that VRAM ↔ SYSTEM goes through TT (-EMULTIHOP).
  */
 import { PAGE_SIZE } from '../../ir/uapi.ts';
-import { EMULTIHOP, ttmBoMoveMemcpy, type TtmBufferObject } from './bo.ts';
+import { EMULTIHOP, ttmBoMoveMemcpy, ttmBoPin, ttmBoReserve, ttmBoUnpin, ttmBoUnreserve, type TtmBufferObject } from './bo.ts';
 import { ttmDeviceInit, type TtmDevice, type TtmDeviceFuncs } from './device.ts';
 import { place, placementOf, ttmRangeManInit, TTM_PL_SYSTEM, TTM_PL_TT, TTM_PL_VRAM, type TtmPlacement } from './resource.ts';
 
@@ -55,4 +55,17 @@ export function testDriver(o: TestDriverOptions = {}): TestDriver {
   ttmRangeManInit(d.bdev, TTM_PL_TT, true, o.ttPages ?? 256);
   ttmRangeManInit(d.bdev, TTM_PL_VRAM, false, o.vramPages ?? (1 << 20) / PAGE_SIZE);
   return d;
+}
+
+/** What drivers do around a pin (drm_gem_vram_pin, amdgpu_bo_pin): reserve, pin, unreserve. */
+export function pin(bo: TtmBufferObject): void {
+  ttmBoReserve(bo);
+  ttmBoPin(bo);
+  ttmBoUnreserve(bo);
+}
+export function unpin(bo: TtmBufferObject): number {
+  ttmBoReserve(bo);
+  const ret = ttmBoUnpin(bo);
+  ttmBoUnreserve(bo);
+  return ret;
 }
