@@ -46,8 +46,12 @@ export function checkTtm(bdev: TtmDevice, v: DebugReport): void {
         if (!bo) v('ttm-lru', `manager ${i} priority ${p}: a resource of no live bo (bo ${res.bo.id})`);
         else if (res.memType !== i || bo.priority !== p) v('ttm-lru', `bo ${bo.id} on manager ${i} priority ${p}, resident in ${res.memType} priority ${bo.priority}`);
       }
-      if (man.lru[p].length < 0) v('ttm-lru', `manager ${i} priority ${p}: negative length`);
     }
+    // the lists' own counts agree with a walk (an intrusive list corrupted by a bad unlink
+    // shows up here)
+    let counted = 0;
+    for (let p = 0; p < TTM_MAX_BO_PRIORITY; p++) counted += man.lru[p].length;
+    if (counted !== onLists) v('ttm-lru', `manager ${i}: LRU lengths sum to ${counted}, a walk finds ${onLists}`);
     // no two resources overlap inside a range manager, and each node is a live resource's
     if (man.mm) {
       const nodes = new Set<unknown>();
@@ -67,7 +71,6 @@ export function checkTtm(bdev: TtmDevice, v: DebugReport): void {
       }
       if (resCount !== man.mm.nodeCount) v('ttm-overlap', `manager ${i}: ${man.mm.nodeCount} drm_mm nodes, ${resCount} resident resources`);
     }
-    void onLists;
   }
   // zombies: still busy, or their fences signalled after the last reclaim ran
   for (const bo of bdev.ddestroy) {

@@ -527,7 +527,8 @@ function ttmBoMemForceSpace(bo: TtmBufferObject, p: TtmPlace, ctx: TtmOperationC
 /**
  * ttm_bo_mem_space (6.1): pass 1 tries placement->placement without evicting (-ENOSPC → the
  * next place); pass 2 tries placement->busy_placement with eviction (-EBUSY → the next place).
- * Unused managers are skipped; no usable type at all → -EINVAL; otherwise -ENOMEM. (6.9+: one
+ * Unused managers are skipped; no usable type at all → -EINVAL; otherwise -ENOMEM. Managers'
+ * move fences (ttm_bo_add_move_fence) are not modelled: moves here are synchronous. (6.9+: one
  * list, TTM_PL_FLAG_FALLBACK places skipped in pass 1 and DESIRED ones in pass 2.)
  */
 export function ttmBoMemSpace(bo: TtmBufferObject, placement: TtmPlacement, ctx: TtmOperationCtx): TtmResource | number {

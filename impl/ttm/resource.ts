@@ -187,7 +187,8 @@ export function ttmSysManInit(bdev: TtmDevice): TtmResourceManager {
 // ttm_range_manager.c over drm_mm: always one contiguous node
 const rangeFunc: TtmResourceManagerFunc = {
   // ttm_range_man_alloc: lpfn 0 means man->size; TOPDOWN → DRM_MM_INSERT_HIGH else BEST;
-  // drm_mm_insert_node_in_range's -ENOSPC passes through (validate turns it into ENOMEM)
+  // drm_mm_insert_node_in_range's -ENOSPC passes through (validate turns it into ENOMEM);
+  // bo->page_alignment is not modelled (every bo is page-aligned, alignment 0)
   alloc(man, bo, p) {
     const lpfn = p.lpfn || man.size;
     const node = man.mm!.insertInRange(bo.numPages, p.fpfn, lpfn, (p.flags & TTM_PL_FLAG_TOPDOWN) !== 0);
