@@ -119,6 +119,38 @@ describe('ttm_mem_evict_first', () => {
     clean(d);
   });
 
+  it('evict gutting: an empty evict_flags placement waits for the fence and purges (ttm_bo_evict)', () => {
+    const d = testDriver();
+    d.evictTo.set(TTM_PL_VRAM, { placement: [], busyPlacement: [] });
+    const a = mk(d, HALF);
+    mk(d, HALF);
+    const m = ttmBoMmap(a);
+    ttmVmaWrite(m, 0, 4);
+    const f = ttmFenceCreate(d.bdev);
+    ttmBoAddFence(a, f);
+    mk(d, HALF);
+    expect(f.signaled).toBe(true); // ttm_bo_wait(bo, true, false): waits even without being asked
+    expect(memType(a)).toBe(TTM_PL_SYSTEM);
+    expect(ttmVmaRead(m, 0)).toBe(0); // the contents went with the backing
+    clean(d);
+  });
+
+  it('recursive evict: VRAM evicts to TT, which evicts to SYSTEM to make room', () => {
+    const d = testDriver({ ttPages: 128 });
+    d.evictTo.set(TTM_PL_VRAM, TT);
+    const t = mk(d, HALF, TT); // TT full
+    const a = mk(d, HALF);
+    const b = mk(d, HALF);
+    const m = ttmBoMmap(a);
+    ttmVmaWrite(m, 5, 0x77);
+    mk(d, HALF);
+    expect(memType(a)).toBe(TTM_PL_TT);
+    expect(memType(t)).toBe(TTM_PL_SYSTEM);
+    expect(memType(b)).toBe(TTM_PL_VRAM);
+    expect(ttmVmaRead(m, 5)).toBe(0x77);
+    clean(d);
+  });
+
   it('all pinned → -ENOMEM; a pinned bo that must move → -EINVAL', () => {
     const d = testDriver();
     const a = mk(d, HALF);
