@@ -73,6 +73,38 @@ export class DrmMm {
     return node;
   }
 
+  /**
+   * drm_mm_insert_node_in_range restricted to [rangeStart, rangeEnd): the smallest hole whose
+   * part inside the window fits (BEST), the node at the window part's start — or at its end
+   * for `high` (DRM_MM_INSERT_HIGH places at the top; the kernel takes the highest hole, this
+   * takes the best-fitting hole's top: same bounds, a different choice among fitting holes).
+   * O(log n) when the first fitting hole lies in the window (always, for the whole range);
+   * otherwise proportional to the holes skipped. Null for ENOSPC. (Additive, for TTM.)
+   */
+  insertInRange(size: number, rangeStart: number, rangeEnd: number, high = false): MmNode | null {
+    if (size <= 0 || size > this.size) return null;
+    const lo = Math.max(rangeStart, this.start);
+    const hi = Math.min(rangeEnd, this.start + this.size);
+    if (hi - lo < size) return null;
+    for (const key of this.holes.from({ size, seq: Number.POSITIVE_INFINITY, owner: this.head })) {
+      const hole = key.owner;
+      const cs = Math.max(this.holeStart(hole), lo);
+      const ce = Math.min(this.holeEnd(hole), hi);
+      if (ce - cs < size) continue;
+      const node = new MmNode(high ? ce - size : cs, size);
+      this.rmHole(hole);
+      node.prev = hole;
+      node.next = hole.next;
+      hole.next.prev = node;
+      hole.next = node;
+      this.addHole(hole); // what is left before the node
+      this.addHole(node); // and after it
+      this.count++;
+      return node;
+    }
+    return null;
+  }
+
   /** drm_mm_remove_node: the previous node's hole absorbs this node and its hole. */
   remove(node: MmNode): void {
     if (node.next.prev !== node) return; // not in this list

@@ -91,6 +91,23 @@ export class Treap<K> {
     return best;
   }
 
+  /** In order from the smallest element >= key (additive, for drm_mm's in-range search). */
+  *from(key: K): IterableIterator<K> {
+    const stack: TNode<K>[] = [];
+    let t = this.root;
+    while (t) {
+      if (this.cmp(t.key, key) >= 0) {
+        stack.push(t);
+        t = t.left;
+      } else t = t.right;
+    }
+    while (stack.length) {
+      const n = stack.pop()!;
+      yield n.key;
+      for (let c = n.right; c; c = c.left) stack.push(c);
+    }
+  }
+
   *[Symbol.iterator](): IterableIterator<K> {
     const stack: TNode<K>[] = [];
     let t = this.root;

@@ -1,0 +1,112 @@
+/**
+ * The TTM CPU-mapping path (drivers/gpu/drm/ttm/ttm_bo_vm.c, spec §7.3) as functions: a
+ * mapping holds a bo reference (ttm_bo_mmap_obj / ttm_bo_vm_close) and caches one translation
+ * per faulted page, like the PTEs; every move zaps them (ttm_bo_unmap_virtual) so the next
+ * access refaults to the new placement.
+ */
+import type { PageStore } from '../core/pages.ts';
+import {
+  TTM_TT_FLAG_EXTERNAL,
+  TTM_TT_FLAG_EXTERNAL_MAPPABLE,
+  TtmTt,
+  ttmBoGet,
+  ttmBoPut,
+  ttmResourceBacking,
+  type TtmBufferObject,
+  type TtmMapping,
+} from './bo.ts';
+import { TTM_PL_SYSTEM } from './resource.ts';
+
+/** What a fault resolves to: the store and page holding the data, and where that is. */
+export interface TtmBacking {
+  readonly store: PageStore;
+  readonly index: number;
+  readonly memType: number;
+  /** the page frame inside the manager (resource start + index) */
+  readonly pfn: number;
+}
+export type TtmFaultResult = 'SIGBUS' | TtmBacking;
+
+export class TtmVma implements TtmMapping {
+  /** the cached translations ("PTEs"), page index → backing */
+  readonly ptes = new Map<number, TtmBacking>();
+  faults = 0;
+  closed = false;
+  constructor(readonly bo: TtmBufferObject) {}
+  zap(): void {
+    this.ptes.clear();
+  }
+}
+
+/** ttm_bo_mmap_obj: the mapping holds a bo reference and is on the bo's mapping list. */
+export function ttmBoMmap(bo: TtmBufferObject): TtmVma {
+  ttmBoGet(bo);
+  const vma = new TtmVma(bo);
+  bo.mappings.add(vma);
+  return vma;
+}
+
+/** ttm_bo_vm_close: its reference goes. */
+export function ttmBoVmClose(vma: TtmVma): void {
+  if (vma.closed) return;
+  vma.closed = true;
+  vma.zap();
+  vma.bo.mappings.delete(vma);
+  ttmBoPut(vma.bo);
+}
+
+/**
+ * ttm_bo_vm_fault → ttm_bo_vm_reserve + ttm_bo_vm_fault_reserved (6.1):
+ *   an imported SG bo (TTM_TT_FLAG_EXTERNAL without _MAPPABLE) → SIGBUS (ttm_bo_vm_reserve:
+ *   "Refuse to fault imported pages");
+ *   the driver's fault-reserve notify may fail → SIGBUS (amdgpu_gem_fault);
+ *   a pipelined move would be waited for (moves here are synchronous);
+ *   ttm_mem_io_reserve failure → SIGBUS;
+ *   page_offset >= num_pages → SIGBUS;
+ *   a use_tt placement is populated (ttm_tt_populate), then the page is inserted.
+ */
+export function ttmBoVmFault(vma: TtmVma, page: number): TtmFaultResult {
+  const bo = vma.bo;
+  const bdev = bo.bdev;
+  if (bo.destroyed || vma.closed) {
+    bdev.warn(`fault on ${bo.destroyed ? 'destroyed' : 'closed'} mapping of bo ${bo.id}`);
+    return 'SIGBUS';
+  }
+  if (bo.ttm && bo.ttm.pageFlags & TTM_TT_FLAG_EXTERNAL && !(bo.ttm.pageFlags & TTM_TT_FLAG_EXTERNAL_MAPPABLE)) return 'SIGBUS';
+  if (bdev.funcs.faultReserveNotify && bdev.funcs.faultReserveNotify(bo)) return 'SIGBUS';
+  const res = bo.resource;
+  if (!res) return 'SIGBUS';
+  if (bdev.funcs.ioMemReserve && bdev.funcs.ioMemReserve(bdev, res)) return 'SIGBUS';
+  if (!Number.isInteger(page) || page < 0 || page >= res.numPages) return 'SIGBUS';
+  const man = bdev.managers[res.memType]!;
+  if (man.useTt) {
+    if (!bo.ttm) bo.ttm = new TtmTt(bo.numPages, bo.ttmFlags);
+    bo.ttm.populated = true;
+  }
+  const store = ttmResourceBacking(bo, res);
+  if (!store) return 'SIGBUS';
+  const b: TtmBacking = { store, index: page, memType: res.memType, pfn: res.memType === TTM_PL_SYSTEM ? page : res.start + page };
+  vma.ptes.set(page, b);
+  vma.faults++;
+  return b;
+}
+
+/** A CPU access through the mapping: the cached translation, or a fault. */
+export function ttmVmaTranslate(vma: TtmVma, page: number): TtmFaultResult {
+  return vma.ptes.get(page) ?? ttmBoVmFault(vma, page);
+}
+
+/** Writes one byte value over a page through the mapping; 0 or 'SIGBUS'. */
+export function ttmVmaWrite(vma: TtmVma, page: number, value: number): 0 | 'SIGBUS' {
+  const b = ttmVmaTranslate(vma, page);
+  if (b === 'SIGBUS') return b;
+  b.store.writable(b.index).fill(value);
+  return 0;
+}
+
+/** Reads the first byte of a page through the mapping (0 for a never-written page). */
+export function ttmVmaRead(vma: TtmVma, page: number): number | 'SIGBUS' {
+  const b = ttmVmaTranslate(vma, page);
+  if (b === 'SIGBUS') return b;
+  return b.store.readable(b.index)?.[0] ?? 0;
+}

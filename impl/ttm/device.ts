@@ -1,0 +1,77 @@
+/**
+ * struct ttm_device and struct ttm_device_funcs (include/drm/ttm/ttm_device.h, ttm_device.c),
+ * 6.1 shape: the driver's hook table, the managers per memory type (SYSTEM created by
+ * ttm_device_init), bdev->pinned, and the delayed-destroy list of zombies.
+ */
+import type { TtmBufferObject, TtmOperationCtx } from './bo.ts';
+import { LruList } from './lru.ts';
+import { ttmSysManInit, TTM_NUM_MEM_TYPES, type TtmPlace, type TtmPlacement, type TtmResource, type TtmResourceManager } from './resource.ts';
+
+/** The hop a driver's move asks for with -EMULTIHOP (ttm_bo_handle_move_mem's `hop`). */
+export interface TtmHop {
+  place: TtmPlace | null;
+}
+
+/**
+ * struct ttm_device_funcs (6.1). Required: evictFlags and move. Optional hooks fall back to
+ * the core's defaults as drivers wire them in the kernel (eviction_valuable =
+ * ttm_bo_eviction_valuable, io_mem_reserve = "system memory needs nothing", notifies absent).
+ */
+export interface TtmDeviceFuncs {
+  /** evict_flags: where an evicted bo goes; an empty placement purges it (ttm_bo_evict) */
+  evictFlags(bo: TtmBufferObject): TtmPlacement;
+  /** eviction_valuable: may this bo be evicted for `place`? (default ttm_bo_eviction_valuable) */
+  evictionValuable?(bo: TtmBufferObject, place: TtmPlace): boolean;
+  /** move: 0, a negative errno, or -EMULTIHOP with hop.place set (bounce through it) */
+  move(bo: TtmBufferObject, evict: boolean, ctx: TtmOperationCtx, newMem: TtmResource, hop: TtmHop | null): number;
+  /** io_mem_reserve: make a resource CPU-accessible; an error makes the fault SIGBUS */
+  ioMemReserve?(bdev: TtmDevice, res: TtmResource): number;
+  /** delete_mem_notify: the backing is about to go (ttm_bo_cleanup_memtype_use) */
+  deleteMemNotify?(bo: TtmBufferObject): void;
+  /** release_notify: the last reference is gone (ttm_bo_release) */
+  releaseNotify?(bo: TtmBufferObject): void;
+  /** the driver's fault hook before ttm_bo_vm_fault_reserved (amdgpu_bo_fault_reserve_notify,
+   * called from amdgpu_gem_fault); not in ttm_device_funcs proper; an error → SIGBUS */
+  faultReserveNotify?(bo: TtmBufferObject): number;
+  /** observation only (not a kernel hook): a move completed (for tests and later wiring) */
+  moveNotify?(bo: TtmBufferObject, oldMemType: number, newMemType: number): void;
+}
+
+/** Test-only planted bugs, off by default; each one must be caught by impl/debug/ttm.ts. */
+export type TtmFault = 'evict-pinned' | 'no-zap-on-move' | 'leak-usage';
+
+export class TtmDevice {
+  readonly managers: (TtmResourceManager | null)[] = Array.from({ length: TTM_NUM_MEM_TYPES }, () => null);
+  /** bdev->pinned: resources of pinned bos (6.1 keeps them off the managers' LRUs) */
+  readonly pinned = new LruList<TtmResource>();
+  /** bdev->ddestroy: released bos that were still busy (zombies) */
+  readonly ddestroy = new Set<TtmBufferObject>();
+  /** every bo not yet destroyed (zombies included): the self-checks' holder side */
+  readonly bos = new Set<TtmBufferObject>();
+  readonly faults = new Set<TtmFault>();
+  /** bos whose dma_resv is held (the validating bo, an eviction victim): their trylock fails */
+  readonly reserved = new Set<TtmBufferObject>();
+  /** the core's WARN_ONs, recorded */
+  readonly warnings: string[] = [];
+  /** a logical clock: fences stamp it when they signal, the delayed delete when it runs */
+  clock = 0;
+  lastReclaim = -1;
+  nextBoId = 1;
+  nextFence = 1;
+  constructor(readonly funcs: TtmDeviceFuncs) {}
+  warn(msg: string): void {
+    this.warnings.push(msg);
+  }
+}
+
+/** ttm_device_init: the SYSTEM manager comes with the device. */
+export function ttmDeviceInit(funcs: TtmDeviceFuncs): TtmDevice {
+  const bdev = new TtmDevice(funcs);
+  ttmSysManInit(bdev);
+  return bdev;
+}
+
+/** ttm_manager_type. */
+export function ttmManagerType(bdev: TtmDevice, memType: number): TtmResourceManager | null {
+  return bdev.managers[memType] ?? null;
+}
