@@ -333,6 +333,17 @@ export class KernelVm {
    * Boot the guest and wait for the executor's `ready`. Resolves to the boot time in ms.
    * Aborting the signal kills the booting guest and rejects with the signal's reason.
    */
+  /** Boots the guest; false if the signal aborted the boot (a failed boot still throws). */
+  private async bootUnlessAborted(signal: AbortSignal | undefined): Promise<boolean> {
+    try {
+      await this.start({ signal });
+      return true;
+    } catch (e) {
+      if (signal?.aborted) return false;
+      throw e;
+    }
+  }
+
   async start(opts: RunOptions = {}): Promise<number> {
     if (this.guest) return 0;
     const { signal } = opts;
@@ -496,12 +507,7 @@ export class KernelVm {
     while (pending.length > 0 || inflight.length > 0) {
       if (signal?.aborted) return interrupt();
       if (!this.guest) {
-        try {
-          await this.start({ signal });
-        } catch (e) {
-          if (signal?.aborted) return interrupt();
-          throw e;
-        }
+        if (!(await this.bootUnlessAborted(signal))) return interrupt();
         collector = new ResultCollector();
       }
       const guest = this.guest;
@@ -608,14 +614,7 @@ export class KernelVm {
       return { output: partial?.output ?? [], status: partial?.status ?? { kind: 'none' }, interrupted: true };
     };
     if (signal?.aborted) return interrupted();
-    if (!this.guest) {
-      try {
-        await this.start({ signal });
-      } catch (e) {
-        if (signal?.aborted) return interrupted();
-        throw e;
-      }
-    }
+    if (!this.guest && !(await this.bootUnlessAborted(signal))) return interrupted();
     const guest = this.guest;
     if (!guest) throw new Error('kernel VM is not running');
     const id = this.nextExecId++;
