@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CALLS, type CallDesc } from '../ir/calls.ts';
+import type { CallDesc } from '../ir/calls.ts';
+import { GUEST_CALLS as CALLS } from '../kernel/guest.ts';
 
 const here = import.meta.dirname;
 const C_SOURCE = readFileSync(join(here, 'gemcheck-exec.c'), 'utf8');

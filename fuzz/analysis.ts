@@ -5,7 +5,7 @@
  * through recordCall, so analyze(any prefix) rebuilds exactly the state it had there, and a
  * mutation engine can append calls to an existing program.
  */
-import { CALLS, OPS, type CallDesc, type OpName, type ResourceKind } from '../ir/calls.ts';
+import { CALLS, OPS, type CallDesc, type OpName, type ResourceKind, type Uapi } from '../ir/calls.ts';
 import { ref, type Arg, type Call } from '../ir/program.ts';
 
 export interface GenOptions {
@@ -14,6 +14,9 @@ export interface GenOptions {
   readonly devices: number;
   /** how many open() calls a program makes at most (default 3) */
   readonly maxFiles?: number;
+  /** the uapis the program's devices offer (default: core and vgem's); calls of other uapis
+   * are not generated (they could only fail in dispatch, as vgem's do on bochs) */
+  readonly uapi?: readonly Uapi[];
 }
 
 /** A resource some call produced (it may have failed, or be closed since: stale ones stay). */

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CALLS, OPS, RESOURCES, type ArgDesc, type OutDesc, type ResourceKind } from '../ir/calls.ts';
 import { validate, type Program } from '../ir/program.ts';
+import type { DeviceName } from '../ir/devices.ts';
 import { programAt } from './generate.ts';
 import { boundaries } from './domain.ts';
 import { generateProgram, ProgramBuilder } from './generate.ts';
@@ -115,7 +116,8 @@ describe('references follow the descriptions', () => {
 });
 
 describe('integer domains reach their boundaries', () => {
-  const progs = corpus('1', 20_000);
+  // the default devices' calls, and amdgpu's (generated only where a device offers them)
+  const progs = [...corpus('1', 20_000), ...Array.from({ length: 6000 }, (_, i) => programAt('1', i, 24, 2, { devices: ['amdgpu', 'vgem'] }))];
   const dumbs = progs.flatMap((p) => p.calls.map((c, k) => ({ p, c, k })).filter((x) => x.c.op === 'create_dumb'));
   const dims = dumbs.map(({ p, k }) => ({ w: litOf(p, k, 1), h: litOf(p, k, 2), bpp: litOf(p, k, 3) }));
 
@@ -177,5 +179,27 @@ describe('integer domains reach their boundaries', () => {
           if (d.kind === 'int' && d.domain?.bits === 32 && v !== undefined && !(c.op === 'open' && j === 0)) expect(v < U32_WRAP, `${c.op}.${d.name}=${v}`).toBe(true);
         }),
       );
+  });
+});
+
+describe('calls follow the devices that offer them', () => {
+  it("a driver's calls appear only where one of the program's devices offers its uapi", () => {
+    const count = (devices: DeviceName[], uapi: string) => {
+      let n = 0;
+      for (let i = 0; i < 400; i++) for (const c of programAt('u', i, 24, devices.length, { devices }).calls) if (CALLS[c.op].uapi === uapi) n++;
+      return n;
+    };
+    expect(count(['vgem', 'vgem'], 'amdgpu')).toBe(0);
+    expect(count(['bochs'], 'vgem')).toBe(0);
+    expect(count(['amdgpu'], 'vgem')).toBe(0);
+    expect(count(['amdgpu'], 'amdgpu')).toBeGreaterThan(1000);
+    expect(count(['amdgpu', 'vgem'], 'vgem')).toBeGreaterThan(50);
+  });
+  it('on amdgpu, buffers are mostly constructed by GEM_CREATE (its ctorWeight), some by dumb create', () => {
+    const made = { amdgpu_gem_create: 0, create_dumb: 0 };
+    for (let i = 0; i < 400; i++)
+      for (const c of programAt('c', i, 24, 1, { devices: ['amdgpu'] }).calls) if (c.op in made) made[c.op as keyof typeof made]++;
+    expect(made.amdgpu_gem_create).toBeGreaterThan(made.create_dumb);
+    expect(made.create_dumb).toBeGreaterThan(0);
   });
 });

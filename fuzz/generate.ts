@@ -8,7 +8,8 @@
  * say are small hints (fuzz/hints.ts). Its state is the resource pool of fuzz/analysis.ts, so
  * generation can continue any program.
  */
-import { CALLS, OPS, RESOURCES, type ArgDesc, type Ctor, type OpName, type ResourceKind } from '../ir/calls.ts';
+import { CALLS, OPS, RESOURCES, type ArgDesc, type CallDesc, type Ctor, type OpName, type ResourceKind, type Uapi } from '../ir/calls.ts';
+import { DEVICES_REGISTRY, type DeviceName } from '../ir/devices.ts';
 import { DRM_RENDER_ALLOW, IOCTLS } from '../ir/ioctls.ts';
 import { lit, ref, type Arg, type Call, type Program } from '../ir/program.ts';
 import { analyze, emptyState, recordCall, resOf, type GenOptions, type GenState, type Res } from './analysis.ts';
@@ -40,7 +41,31 @@ const OWN_FILE = 0.9;
 /** Share of special-value draws that take a resource of a wrong kind instead. */
 const WRONG = 0.5;
 
-const CALL_WEIGHTS: readonly (readonly [OpName, number])[] = OPS.map((op) => [op, CALLS[op].weight]);
+/** The uapis a generator offers by default: those of the default device list (vgem). */
+export const DEFAULT_UAPI: readonly Uapi[] = ['core', 'vgem'];
+
+/** The uapis a device list offers: core and each device's driver uapi (ir/devices.ts). */
+export function uapiOf(devices: readonly DeviceName[]): Uapi[] {
+  return [...new Set<Uapi>(['core', ...devices.flatMap((d) => DEVICES_REGISTRY[d].uapi)])];
+}
+
+/** Per uapi set: the calls that may be picked and their weights, and which may construct. */
+interface CallTable {
+  readonly weights: readonly (readonly [OpName, number])[];
+  readonly offered: ReadonlySet<OpName>;
+}
+const callTables = new Map<string, CallTable>();
+function callTable(uapi: readonly Uapi[]): CallTable {
+  const key = [...uapi].sort().join(',');
+  let t = callTables.get(key);
+  if (!t) {
+    const ops = OPS.filter((op) => uapi.includes(CALLS[op].uapi));
+    t = { weights: ops.map((op) => [op, CALLS[op].weight]), offered: new Set(ops) };
+    callTables.set(key, t);
+  }
+  return t;
+}
+const ctorWeight = (op: OpName): number => (CALLS[op] as CallDesc).ctorWeight ?? (CALLS[op].uapi === 'core' ? CALLS[op].weight : 0);
 
 /** Ioctls that drm_ioctl_permit refuses on render nodes (no DRM_RENDER_ALLOW): their fd had
  * better be a primary node. */
@@ -115,6 +140,7 @@ class Ctx implements CallCtx, Literals {
 
 export class ProgramBuilder {
   readonly st: GenState;
+  private readonly table: CallTable;
   constructor(
     readonly r: Rand,
     readonly o: GenOptions,
@@ -123,6 +149,7 @@ export class ProgramBuilder {
     private readonly onRecord?: (st: GenState) => void,
   ) {
     this.st = start;
+    this.table = callTable(o.uapi ?? DEFAULT_UAPI);
   }
 
   get calls(): readonly Call[] {
@@ -168,18 +195,18 @@ export class ProgramBuilder {
     // ioctl exists only on devices whose table has it (drm_ioctl: EINVAL past the driver's table)
     // (loops, not closures: this runs for most calls)
     const shallow: (readonly [Ctor, number])[] = [];
-    const core: (readonly [Ctor, number])[] = [];
+    const preferred: (readonly [Ctor, number])[] = [];
     let depth = -1;
     for (const c of RESOURCES[kind].ctors) {
-      if (!this.canMake(c.op as OpName)) continue;
+      if (!this.table.offered.has(c.op as OpName) || !this.canMake(c.op as OpName)) continue;
       if (depth < 0) depth = c.depth;
       if (c.depth !== depth) continue;
-      const d = CALLS[c.op as OpName];
-      shallow.push([c, d.weight]);
-      if (d.uapi === 'core') core.push([c, d.weight]);
+      shallow.push([c, CALLS[c.op as OpName].weight]);
+      const w = ctorWeight(c.op as OpName);
+      if (w > 0) preferred.push([c, w]);
     }
     if (!shallow.length) return undefined;
-    const c = weighted(this.r, core.length ? core : shallow);
+    const c = weighted(this.r, preferred.length ? preferred : shallow);
     const i = this.gen(c.op as OpName, need);
     return resOf(this.st, ref(i, c.out));
   }
@@ -258,7 +285,7 @@ export class ProgramBuilder {
 
   /** One more top-level call, picked by weight. */
   step(): void {
-    this.gen(weighted(this.r, CALL_WEIGHTS));
+    this.gen(weighted(this.r, this.table.weights));
   }
 }
 
@@ -280,5 +307,6 @@ export function continueProgram(r: Rand, p: Program, o: GenOptions, count: numbe
 /** Program i of seed S: generated from the seed string "S:i", so any program of a run replays
  * alone (`gemcheck check --seed S --only i`). */
 export function programAt(seed: string, i: number, maxCalls: number, devices: number, meta: Program['meta'] = {}): Program {
-  return generateProgram(seededRand(`${seed}:${i}`), { maxCalls, devices }, meta);
+  const uapi = meta.devices ? uapiOf(meta.devices) : DEFAULT_UAPI;
+  return generateProgram(seededRand(`${seed}:${i}`), { maxCalls, devices, uapi }, meta);
 }

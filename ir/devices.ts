@@ -5,8 +5,9 @@
  * DeviceTable so that a name without its entry does not compile. No code outside the
  * registries and the drivers names a device.
  */
+import type { Uapi } from './calls/types.ts';
 
-export const DEVICE_NAMES = ['vgem', 'bochs', 'cirrus'] as const;
+export const DEVICE_NAMES = ['vgem', 'bochs', 'cirrus', 'amdgpu'] as const;
 export type DeviceName = (typeof DEVICE_NAMES)[number];
 
 /** A table with one entry per registered device: adding a name without its entry is a type error. */
@@ -29,13 +30,34 @@ export interface DeviceEntry {
   readonly doc: string;
   /** parameters a run may set for this device (name → description); empty for most */
   readonly params: Readonly<Record<string, ParamDesc>>;
+  /** the driver uapi it offers besides core (its ioctl table); generation favours these */
+  readonly uapi: readonly Uapi[];
 }
 
 export const DEVICES_REGISTRY: DeviceTable<DeviceEntry> = {
-  vgem: { doc: 'virtual GEM: shmem objects, render node, fences', params: {} },
-  bochs: { doc: 'bochs-display: drm_vram_helper over TTM, no PRIME, fbdev buffer at boot', params: {} },
-  cirrus: { doc: 'cirrus-vga: shmem objects with PRIME, no render node, fbdev buffer at boot', params: {} },
+  vgem: { doc: 'virtual GEM: shmem objects, render node, fences', params: {}, uapi: ['vgem'] },
+  bochs: { doc: 'bochs-display: drm_vram_helper over TTM, no PRIME, fbdev buffer at boot', params: {}, uapi: [] },
+  cirrus: { doc: 'cirrus-vga: shmem objects with PRIME, no render node, fbdev buffer at boot', params: {}, uapi: [] },
+  amdgpu: {
+    doc: 'amdgpu (simulated, judged model vs impl: no QEMU device): TTM VRAM/GTT/GDS/GWS/OA, CS, fences',
+    params: {
+      vram_kib: { doc: 'VRAM size in KiB (amdgpu_vram_mgr)', min: 256, max: 1 << 24, default: 8192 },
+      visible_kib: { doc: 'CPU-visible VRAM in KiB (the BAR; clamped to vram_kib)', min: 0, max: 1 << 24, default: 2048 },
+      gtt_kib: { doc: 'GTT size in KiB (amdgpu_gtt_mgr)', min: 256, max: 1 << 24, default: 16384 },
+      gds: { doc: 'GDS size in units (on-chip, amdgpu_ttm_init_on_chip)', min: 0, max: 1 << 16, default: 64 },
+      gws: { doc: 'GWS size in units', min: 0, max: 64, default: 16 },
+      oa: { doc: 'OA size in units', min: 0, max: 64, default: 16 },
+    },
+    uapi: ['amdgpu'],
+  },
 };
+
+/** A device's parameters with the defaults filled in. */
+export function deviceParams(name: DeviceName, given: Readonly<Record<string, number>> | undefined): Readonly<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [k, d] of Object.entries(DEVICES_REGISTRY[name].params)) out[k] = given?.[k] ?? d.default;
+  return out;
+}
 
 /** What random programs see when no device list is given: two of the same device, so that
  * foreign PRIME imports are exercised as well as self-imports. */

@@ -31,4 +31,21 @@ export const IOCTLS: Partial<Record<OpName, IoctlDef>> = {
   fence_attach: { nr: 0x41, flags: DRM_RENDER_ALLOW, driver: true },
   fence_signal: { nr: 0x42, flags: DRM_RENDER_ALLOW, driver: true },
   ro_create: { nr: 0x43, flags: DRM_RENDER_ALLOW, driver: true },
+  // amdgpu_drv.c amdgpu_ioctls_kms: every one DRM_AUTH|DRM_RENDER_ALLOW
+  amdgpu_gem_create: { nr: 0x40, flags: DRM_AUTH | DRM_RENDER_ALLOW, driver: true },
+  amdgpu_gem_mmap: { nr: 0x41, flags: DRM_AUTH | DRM_RENDER_ALLOW, driver: true },
+  amdgpu_ctx_alloc: { nr: 0x42, flags: DRM_AUTH | DRM_RENDER_ALLOW, driver: true },
+  amdgpu_ctx_free: { nr: 0x42, flags: DRM_AUTH | DRM_RENDER_ALLOW, driver: true },
+  amdgpu_cs: { nr: 0x44, flags: DRM_AUTH | DRM_RENDER_ALLOW, driver: true },
+  amdgpu_info: { nr: 0x45, flags: DRM_AUTH | DRM_RENDER_ALLOW, driver: true },
+  amdgpu_gem_wait_idle: { nr: 0x47, flags: DRM_AUTH | DRM_RENDER_ALLOW, driver: true },
+  amdgpu_wait_cs: { nr: 0x49, flags: DRM_AUTH | DRM_RENDER_ALLOW, driver: true },
+  amdgpu_gem_op: { nr: 0x50, flags: DRM_AUTH | DRM_RENDER_ALLOW, driver: true },
+  amdgpu_gem_userptr: { nr: 0x51, flags: DRM_AUTH | DRM_RENDER_ALLOW, driver: true },
+  amdgpu_wait_fences: { nr: 0x52, flags: DRM_AUTH | DRM_RENDER_ALLOW, driver: true },
+  // gemcheck's test ioctls on the amdgpu device (not amdgpu uapi; docs/amdgpu.md)
+  amdgpu_cs_complete: { nr: 0x70, flags: DRM_RENDER_ALLOW, driver: true },
+  amdgpu_bo_info: { nr: 0x71, flags: DRM_RENDER_ALLOW, driver: true },
+  amdgpu_bo_pin: { nr: 0x72, flags: DRM_RENDER_ALLOW, driver: true },
+  amdgpu_bo_unpin: { nr: 0x73, flags: DRM_RENDER_ALLOW, driver: true },
 };

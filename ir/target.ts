@@ -22,11 +22,17 @@ export interface Profile {
   /** Devices that offer it get gemcheck's RO_CREATE ioctl (nr 0x43), standing in for
    * i915 userptr READ_ONLY, the in-tree user of read-only nodes. */
   readonly roCreateIoctl: boolean;
+  /** amdgpu mmap through the legacy amdgpu_mmap → ttm_bo_mmap path (≤5.13: non-exact offset
+   * lookup, EINVAL when none, then amdgpu_verify_access), instead of drm_gem_mmap + the GEM
+   * object's mmap (≥5.14, "drm/amdgpu: switch to drm_gem_ttm_mmap"-era). */
+  readonly amdgpuLegacyMmap: boolean;
+  /** AMDGPU_GEM_CREATE_DISCARDABLE is in GEM_CREATE's whitelist (added in 5.19). */
+  readonly amdgpuDiscardable: boolean;
 }
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
-  'linux-6.1': { name: 'linux-6.1', readonlyNodes: false, roCreateIoctl: false },
-  'linux-5.10': { name: 'linux-5.10', readonlyNodes: true, roCreateIoctl: true },
+  'linux-6.1': { name: 'linux-6.1', readonlyNodes: false, roCreateIoctl: false, amdgpuLegacyMmap: false, amdgpuDiscardable: true },
+  'linux-5.10': { name: 'linux-5.10', readonlyNodes: true, roCreateIoctl: true, amdgpuLegacyMmap: true, amdgpuDiscardable: false },
 };
 export const DEFAULT_PROFILE: ProfileName = 'linux-6.1';
 

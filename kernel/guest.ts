@@ -2,7 +2,9 @@
  * The guest machine, as data: its RAM and its DRM devices. The device table is the VM's
  * registry entry for every device name (ir/devices.ts); a device the VM cannot host says why.
  */
-import type { DeviceName, DeviceTable } from '../ir/devices.ts';
+import { CALLS, type CallDesc, type OpName, type Uapi } from '../ir/calls.ts';
+import { DEVICES_REGISTRY, type DeviceName, type DeviceTable } from '../ir/devices.ts';
+import type { Program } from '../ir/program.ts';
 import type { DevEntry } from './wire.ts';
 
 /** The guest's RAM (QEMU -m). */
@@ -24,6 +26,7 @@ export const GUEST_DEVICES: DeviceTable<GuestDevice> = {
   bochs: { nodes: { primary: '/dev/dri/card1', render: null }, qemu: ['-device', 'bochs-display'] },
   // a second shmem device with PRIME, so foreign imports (vgem <-> cirrus) run for real
   cirrus: { nodes: { primary: '/dev/dri/card2', render: null }, qemu: ['-device', 'cirrus-vga'] },
+  amdgpu: { absent: 'no QEMU device runs amdgpu (it is judged model vs impl; docs/amdgpu.md)' },
 };
 
 const present = Object.values(GUEST_DEVICES).filter((g): g is Extract<GuestDevice, { nodes: DevEntry }> => 'nodes' in g);
@@ -41,4 +44,21 @@ export function guestDevicesProblem(devices: readonly DeviceName[]): string | nu
   }
   const dup = devices.find((d, i) => devices.indexOf(d) !== i);
   return dup ? `device ${dup} twice (the VM has one of each)` : null;
+}
+
+/** The uapis the guest's devices offer (core, and each present device's driver uapi). */
+export const GUEST_UAPI: ReadonlySet<Uapi> = new Set<Uapi>([
+  'core',
+  ...(Object.keys(GUEST_DEVICES) as DeviceName[]).filter((d) => 'nodes' in GUEST_DEVICES[d]).flatMap((d) => DEVICES_REGISTRY[d].uapi),
+]);
+
+/** The calls the executor implements: those of the uapis the guest offers. */
+export const GUEST_CALLS: Readonly<Record<string, CallDesc>> = Object.fromEntries(
+  (Object.entries(CALLS) as [OpName, CallDesc][]).filter(([, d]) => GUEST_UAPI.has(d.uapi)),
+);
+
+/** Why a program cannot run in the VM because of its calls (a driver uapi no guest device has), or null. */
+export function guestCallsProblem(p: Program): string | null {
+  const i = p.calls.findIndex((c) => !GUEST_UAPI.has(CALLS[c.op].uapi));
+  return i < 0 ? null : `call ${i} (${p.calls[i].op}) is ${CALLS[p.calls[i].op].uapi} uapi, which no device in the VM offers`;
 }

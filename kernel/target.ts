@@ -8,7 +8,7 @@ import type { Outcome } from '../ir/outcome.ts';
 import type { Program } from '../ir/program.ts';
 import type { ProgramResult, Target, TargetConfig } from '../ir/target.ts';
 import { encodeProgram } from './encode.ts';
-import { GUEST_DEVICES, guestDevicesProblem } from './guest.ts';
+import { GUEST_DEVICES, guestCallsProblem, guestDevicesProblem } from './guest.ts';
 import { KernelVm, type KernelVmOptions, type VmProgramResult } from './vm.ts';
 
 /** The one kernel version the VM runs (Debian 12's). */
@@ -58,15 +58,23 @@ export class KernelTarget implements Target {
       const g = GUEST_DEVICES[d];
       return 'nodes' in g ? g.nodes : { primary: null, render: null };
     });
-    const batch = programs.map((p) => ({ id: this.nextId++, lines: encodeProgram(p) }));
+    // programs with calls the executor has no op for are declined one by one
+    const declined = programs.map(guestCallsProblem);
+    const runnable = programs.filter((_, i) => declined[i] === null);
+    const merge = (results: readonly ProgramResult[]): ProgramResult[] => {
+      let k = 0;
+      return programs.map((_, i) => (declined[i] === null ? results[k++] : { status: 'not-run', outcomes: [], selfCheck: [], reason: declined[i]! }));
+    };
+    if (!runnable.length) return merge([]);
+    const batch = runnable.map((p) => ({ id: this.nextId++, lines: encodeProgram(p) }));
     try {
       // an abort stops the guest at once; unfinished programs come back interrupted (kernel/vm.ts)
       const out = await this.vm.runPrograms(batch, nodes, { signal });
-      return programs.map((p, i) => toResult(p, out.results[i]));
+      return merge(runnable.map((p, i) => toResult(p, out.results[i])));
     } catch (e) {
-      if (signal?.aborted) return programs.map(() => ({ status: 'interrupted', outcomes: [], selfCheck: [] }));
+      if (signal?.aborted) return merge(runnable.map(() => ({ status: 'interrupted', outcomes: [], selfCheck: [] })));
       const reason = `the VM failed: ${(e as Error).message}`;
-      return programs.map(() => ({ status: 'died', outcomes: [], selfCheck: [], reason }));
+      return merge(runnable.map(() => ({ status: 'died', outcomes: [], selfCheck: [], reason })));
     }
   }
 

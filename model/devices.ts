@@ -85,4 +85,26 @@ export const DEVICES: DeviceTable<DeviceDesc> = {
     // the same helper as vgem: drm_gem_shmem_dumb_create
     dumbLayout: (width, height, bpp) => DEVICES.vgem.dumbLayout(width, height, bpp),
   },
+  // amdgpu (simulated; docs/amdgpu.md): render node, PRIME, TTM buffers (a mapping holds
+  // only a TTM reference, drm_gem_ttm_mmap), no fbdev buffer in the simulation.
+  amdgpu: {
+    renderNode: true,
+    fences: false,
+    roCreate: false,
+    cpuMemory: 'populated-at-fault',
+    offsetStartPage: OFFSET_START_PAGE,
+    prime: true,
+    mmapHoldsGemRef: false,
+    bootBuffers: [],
+    // amdgpu_mode_dumb_create: pitch = amdgpu_gem_align_pitch(width, cpp) — width rounded up
+    // to 256/128/64 pixels for cpp 1/2/3-4, times cpp, in int (wraps as u32 when stored);
+    // size = ALIGN((u64)pitch * height, PAGE_SIZE)
+    dumbLayout(width, height, bpp) {
+      const cpp = Math.ceil(bpp / 8);
+      const mask = cpp === 1 ? 255 : cpp === 2 ? 127 : cpp === 3 || cpp === 4 ? 63 : 0;
+      const aligned = u32(width + mask) & ~mask;
+      const pitch = u32(Math.imul(aligned, cpp));
+      return { pitch, size: pageAlign(pitch * height) };
+    },
+  },
 };

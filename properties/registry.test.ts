@@ -3,7 +3,7 @@
 // name added without its entries, does not typecheck: the @ts-expect-error lines below fail
 // `tsc` if it ever does) and at run time; an unknown device or profile anywhere is an error.
 import { describe, expect, it } from 'vitest';
-import { DEVICE_NAMES, DEVICES_REGISTRY, parseDeviceList, parseDevices, printDevices, type DeviceEntry, type DeviceList, type DeviceName, type DeviceTable } from '../ir/devices.ts';
+import { DEVICE_NAMES, DEVICES_REGISTRY, deviceParams, parseDeviceList, parseDevices, printDevices, type DeviceEntry, type DeviceList, type DeviceName, type DeviceTable } from '../ir/devices.ts';
 import { ParseError, parseProgram } from '../ir/encoding.ts';
 import { DEVICES } from '../model/devices.ts';
 import { DRIVERS } from '../impl/drivers/index.ts';
@@ -49,7 +49,7 @@ describe('device registry', () => {
     }
   });
   it('every driver builds for every profile and names itself after its registry entry', () => {
-    for (const n of DEVICE_NAMES) for (const p of Object.values(PROFILES)) expect(DRIVERS[n](p).name).toBe(n);
+    for (const n of DEVICE_NAMES) for (const p of Object.values(PROFILES)) expect(DRIVERS[n](p, deviceParams(n, undefined)).name).toBe(n);
   });
   it('an unknown device or profile is an error with its location, not a fallback', () => {
     expect(parseDeviceList('vgem,cirrus')).toEqual(['vgem', 'cirrus']);

@@ -48,6 +48,9 @@ export const RESOURCE_DESCS: Readonly<Record<ResourceKind, ResourceDesc>> = {
   },
   magic: { doc: "a client's auth magic (drm_file.magic)", invalid: 0n, special: ID_SPECIALS, construct: 0.5, fresh: 0 },
   fence: { doc: "a vgem fence id in the file's fence_idr", invalid: 0n, special: ID_SPECIALS, construct: 0.5, fresh: 0 },
+  ctx: { doc: "an amdgpu context id in the file's ctx_mgr idr", invalid: 0n, special: ID_SPECIALS, construct: 1, fresh: 0.03 },
+  // amdgpu_ctx_get_fence: 0 and ~0 (the latest) are special, sequences start at 1
+  seq: { doc: "an amdgpu job's sequence number on a context's gfx ring", invalid: 0n, special: [0n, 1n, 2n, 40n, 0xffff_ffff_ffff_ffffn], construct: 0.7, fresh: 0 },
 };
 
 export const RESOURCE_KINDS = Object.keys(RESOURCE_DESCS) as ResourceKind[];

@@ -6,7 +6,7 @@
  */
 
 /** Resources: values produced by one call and consumed by later ones. */
-export type ResourceKind = 'fd' | 'dmabuf' | 'handle' | 'name' | 'offset' | 'map' | 'magic' | 'fence';
+export type ResourceKind = 'fd' | 'dmabuf' | 'handle' | 'name' | 'offset' | 'map' | 'magic' | 'fence' | 'ctx' | 'seq';
 export type ValueKind = ResourceKind | 'int';
 
 export interface SymbolSet {
@@ -93,12 +93,19 @@ export interface OutDesc {
   readonly sizeFrom?: string;
 }
 
+/** The uapi files calls come from; a device offers core plus its driver's (ir/devices.ts). */
+export type Uapi = 'core' | 'vgem' | 'amdgpu';
+
 export interface CallDesc {
   readonly args: readonly ArgDesc[];
   readonly outs: readonly OutDesc[];
   readonly doc: string;
   /** The uapi file the call belongs to (syzkaller's sys/linux/dev_*.txt split). */
-  readonly uapi: 'core' | 'vgem';
+  readonly uapi: Uapi;
   /** Relative weight when the generator picks the next call. */
   readonly weight: number;
+  /** Relative weight when the generator inserts it as a constructor of a missing resource
+   * (default: its weight for core calls, 0 for driver calls — a driver's ioctl is a
+   * constructor only where it says so). */
+  readonly ctorWeight?: number;
 }
