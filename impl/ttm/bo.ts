@@ -102,6 +102,13 @@ export class TtmBufferObject {
   ttm: TtmTt | null = null;
   bulkMove: TtmLruBulkMove<TtmResource> | null = null;
   readonly mappings = new Set<TtmMapping>();
+  /** bo->base: the GEM object embedding this bo (opaque to TTM; null for a bare bo) */
+  base: unknown = null;
+  /** bo->destroy: called once the bo is gone (ttm_bo_release's last step) */
+  destroy: ((bo: TtmBufferObject) => void) | null = null;
+  /** drm_vma_offset_remove(bdev->vma_manager, &bo->base.vma_node): the fake offset goes at the
+   * first release, before a busy bo becomes a zombie (ttm_bo_release) */
+  vmaOffsetRemove: ((bo: TtmBufferObject) => void) | null = null;
   constructor(
     readonly bdev: TtmDevice,
     size: number,
@@ -128,6 +135,10 @@ export interface TtmBoInitOptions {
   /** ttm_tt page flags for an sg bo (TTM_TT_FLAG_EXTERNAL[_MAPPABLE]) */
   ttmFlags?: number;
   bulkMove?: TtmLruBulkMove<TtmResource> | null;
+  /** bo->base (the embedding GEM object), bo->destroy and the fake offset's removal */
+  base?: unknown;
+  destroy?: (bo: TtmBufferObject) => void;
+  vmaOffsetRemove?: (bo: TtmBufferObject) => void;
 }
 
 /**
@@ -141,6 +152,9 @@ export function ttmBoInitValidate(bdev: TtmDevice, size: number, type: TtmBoType
   if (!(size > 0) || !Number.isFinite(size) || !Number.isInteger(priority) || priority < 0 || priority >= TTM_MAX_BO_PRIORITY) return -Errno.EINVAL;
   const bo = new TtmBufferObject(bdev, size, type, priority, opts.ttmFlags ?? 0);
   bo.bulkMove = opts.bulkMove ?? null;
+  bo.base = opts.base ?? null;
+  bo.destroy = opts.destroy ?? null;
+  bo.vmaOffsetRemove = opts.vmaOffsetRemove ?? null;
   bdev.bos.add(bo);
   bdev.reserved.add(bo);
   if (type === 'sg') bo.ttm = new TtmTt(bo.numPages, bo.ttmFlags | TTM_TT_FLAG_EXTERNAL);
@@ -300,12 +314,12 @@ function ttmBoAssignMem(bo: TtmBufferObject, mem: TtmResource): void {
  * resource is freed, a tt is destroyed when the new manager does not use one.
  */
 export function ttmBoMoveMemcpy(bo: TtmBufferObject, ctx: TtmOperationCtx, newMem: TtmResource): number {
-  const ret = ttmBoWaitCtx(bo, ctx);
+  const bdev = bo.bdev;
+  const ret = bdev.faults.has('ignore-busy') ? 0 : ttmBoWaitCtx(bo, ctx);
   if (ret) return ret;
   const old = bo.resource;
-  const bdev = bo.bdev;
   const newMan = bdev.managers[newMem.memType]!;
-  if (old) {
+  if (old && !bdev.faults.has('lose-contents')) {
     const src = ttmResourceBacking(bo, old);
     const dst = ttmResourceBacking(bo, newMem);
     if (src && dst && src !== dst) {
@@ -340,6 +354,7 @@ export function ttmBoHandleMoveMem(bo: TtmBufferObject, mem: TtmResource, evict:
     }
     if (mem.memType !== TTM_PL_SYSTEM) bo.ttm.populated = true; // ttm_tt_populate
   }
+  const watch = bdev.observer?.moveBegin(bo, mem, evict);
   const ret = bdev.funcs.move(bo, evict, ctx, mem, hop);
   if (ret) {
     if (ret === -EMULTIHOP) return ret;
@@ -348,6 +363,8 @@ export function ttmBoHandleMoveMem(bo: TtmBufferObject, mem: TtmResource, evict:
   }
   if (ctx.bytesMoved !== undefined) ctx.bytesMoved += bo.size;
   bdev.funcs.moveNotify?.(bo, oldType, mem.memType);
+  bdev.stats.moves++;
+  bdev.observer?.moveEnd(bo, watch);
   return 0;
 }
 
@@ -386,6 +403,8 @@ function ttmBoPipelineGutting(bo: TtmBufferObject, ctx: TtmOperationCtx): number
   if (ret) return ret;
   ttmBoUnmapVirtual(bo);
   ttmBoCleanupMemtypeUse(bo);
+  bo.bdev.stats.purges++;
+  bo.bdev.observer?.purge(bo);
   const res = ttmResourceAlloc(bo, SYS_PLACE);
   if (typeof res === 'number') return res;
   bo.resource = res;
@@ -455,6 +474,7 @@ function ttmBoRelease(bo: TtmBufferObject): void {
   const bdev = bo.bdev;
   if (!bo.deleted) {
     bdev.funcs.releaseNotify?.(bo);
+    bo.vmaOffsetRemove?.(bo);
     if (!ttmBoIdle(bo)) {
       bo.deleted = true;
       if (bo.pinCount) {
@@ -470,6 +490,7 @@ function ttmBoRelease(bo: TtmBufferObject): void {
   if (bo.resource) ttmBoCleanupMemtypeUse(bo);
   bo.destroyed = true;
   bdev.bos.delete(bo);
+  bo.destroy?.(bo);
 }
 
 /**
@@ -489,7 +510,9 @@ export function ttmMemEvictFirst(bdev: TtmDevice, memType: number, p: TtmPlace, 
   let victim: TtmBufferObject | null = null;
   for (let prio = 0; prio < TTM_MAX_BO_PRIORITY && !victim; prio++) {
     const list = man.lru[prio];
-    for (let res = list.first(); res; res = list.next(res)) {
+    // the ttm-wrong-victim fault walks from the tail (the most recently used) instead
+    const fromTail = bdev.faults.has('wrong-victim');
+    for (let res = fromTail ? list.last() : list.first(); res; res = fromTail ? list.prev(res) : list.next(res)) {
       const bo = res.bo;
       if (bo.pinCount && !evictPinned) continue;
       if (res.memType !== p.memType || !valuable(bo, p)) continue;
@@ -500,12 +523,14 @@ export function ttmMemEvictFirst(bdev: TtmDevice, memType: number, p: TtmPlace, 
       break;
     }
   }
+  bdev.observer?.evictChoice(man, p, ctx, victim);
   if (!victim) return -Errno.EBUSY;
   let ret: number;
   if (victim.deleted) ret = ttmBoCleanupRefs(victim, ctx);
   else {
     bdev.reserved.add(victim);
     ret = ttmBoEvict(victim, ctx);
+    if (!ret) bdev.stats.evictions++;
     bdev.reserved.delete(victim);
     ttmBoMoveToLruTail(victim);
   }
@@ -532,6 +557,15 @@ function ttmBoMemForceSpace(bo: TtmBufferObject, p: TtmPlace, ctx: TtmOperationC
  * list, TTM_PL_FLAG_FALLBACK places skipped in pass 1 and DESIRED ones in pass 2.)
  */
 export function ttmBoMemSpace(bo: TtmBufferObject, placement: TtmPlacement, ctx: TtmOperationCtx): TtmResource | number {
+  const obs = bo.bdev.observer;
+  if (!obs) return memSpace(bo, placement, ctx);
+  obs.memSpaceBegin(bo);
+  const r = memSpace(bo, placement, ctx);
+  obs.memSpaceEnd(bo);
+  return r;
+}
+
+function memSpace(bo: TtmBufferObject, placement: TtmPlacement, ctx: TtmOperationCtx): TtmResource | number {
   const bdev = bo.bdev;
   let typeFound = false;
   for (const p of placement.placement) {
@@ -550,6 +584,7 @@ export function ttmBoMemSpace(bo: TtmBufferObject, placement: TtmPlacement, ctx:
     if (typeof res !== 'number') return res;
     if (res !== -Errno.EBUSY && res !== -Errno.ENOSPC) return res;
   }
+  if (typeFound) bdev.observer?.noSpace(bo, placement, ctx);
   return typeFound ? -Errno.ENOMEM : -Errno.EINVAL;
 }
 

@@ -37,8 +37,43 @@ export interface TtmDeviceFuncs {
   moveNotify?(bo: TtmBufferObject, oldMemType: number, newMemType: number): void;
 }
 
-/** Test-only planted bugs, off by default; each one must be caught by impl/debug/ttm.ts. */
-export type TtmFault = 'evict-pinned' | 'no-zap-on-move' | 'leak-usage';
+/** Planted bugs, off by default (impl/faults.ts maps the ttm-* switches onto them); each one
+ * must be caught by impl/debug/ttm.ts. */
+export type TtmFault = 'evict-pinned' | 'no-zap-on-move' | 'leak-usage' | 'lose-contents' | 'wrong-victim' | 'ignore-busy';
+
+/**
+ * A debug observer of the TTM core's decisions (impl/debug/ttm.ts implements it): null unless
+ * someone watches, so an unwatched device pays one null test per event.
+ */
+export interface TtmObserver {
+  /** ttm_bo_handle_move_mem is about to call the driver's move (the bo still in its old
+   * resource, mappings zapped); what it returns comes back to moveEnd */
+  moveBegin(bo: TtmBufferObject, newMem: TtmResource, evict: boolean): unknown;
+  /** the move succeeded: the bo is in its new resource */
+  moveEnd(bo: TtmBufferObject, begun: unknown): void;
+  /** ttm_bo_pipeline_gutting dropped the backing (contents go by design) */
+  purge(bo: TtmBufferObject): void;
+  /** ttm_mem_evict_first picked `victim` (null: no candidate) in `man` for place `p` */
+  evictChoice(man: TtmResourceManager, p: TtmPlace, ctx: TtmOperationCtx, victim: TtmBufferObject | null): void;
+  /** ttm_bo_mem_space begins / ends (they nest: an eviction allocates in turn) */
+  memSpaceBegin(bo: TtmBufferObject): void;
+  memSpaceEnd(bo: TtmBufferObject): void;
+  /** ttm_bo_mem_space found no space after both passes (the ENOMEM it returns) */
+  noSpace(bo: TtmBufferObject, placement: TtmPlacement, ctx: TtmOperationCtx): void;
+}
+
+/** Cumulative counters (not kernel state: for `gemcheck check`'s summary). */
+export interface TtmStats {
+  moves: number;
+  evictions: number;
+  /** pipeline gutting: the backing dropped (ttm_bo_pipeline_gutting) */
+  purges: number;
+  /** CPU faults (ttm_bo_vm_fault) */
+  faults: number;
+  /** faults on a page whose translation a zap removed (ttm_bo_unmap_virtual) */
+  refaults: number;
+}
+export const noTtmStats = (): TtmStats => ({ moves: 0, evictions: 0, purges: 0, faults: 0, refaults: 0 });
 
 export class TtmDevice {
   readonly managers: (TtmResourceManager | null)[] = Array.from({ length: TTM_NUM_MEM_TYPES }, () => null);
@@ -49,6 +84,9 @@ export class TtmDevice {
   /** every bo not yet destroyed (zombies included): the self-checks' holder side */
   readonly bos = new Set<TtmBufferObject>();
   readonly faults = new Set<TtmFault>();
+  readonly stats: TtmStats = noTtmStats();
+  /** the debug observer, when one watches (ttmObserve in impl/debug/ttm.ts) */
+  observer: TtmObserver | null = null;
   /** bos whose dma_resv is held (the validating bo, an eviction victim): their trylock fails */
   readonly reserved = new Set<TtmBufferObject>();
   /** the core's WARN_ONs, recorded */
