@@ -11,6 +11,7 @@ import type { TtmFault } from '../ttm/device.ts';
 import { place, placementOf, TTM_PL_SYSTEM, TTM_PL_VRAM, type TtmPlacement } from '../ttm/resource.ts';
 import { pin, SYSTEM, testDriver, VRAM, type TestDriver } from '../ttm/test-driver.ts';
 import { gemTtmBo } from '../drivers/gem_ttm.ts';
+import { FAULTS, type FaultName } from '../faults.ts';
 import { run, expectClean, expectViolation } from './fixture.ts';
 import { naiveEvictionVictim, ttmObserve, ttmViolations } from './ttm.ts';
 
@@ -218,8 +219,13 @@ describe('impl runs the TTM checks of a device on TTM (bochs)', () => {
     const f = run(PROG, { devices: ['bochs', 'vgem', 'bochs'] });
     expect(f.s.ttmStats()).toEqual({ moves: 0, evictions: 0, purges: 0, faults: 2, refaults: 0 });
   });
-  it('the ttm-* switches reach every TTM device', () => {
-    const f = run('r0 = open(0, primary)', { devices: ['bochs', 'bochs'], faults: ['ttm-wrong-victim', 'ttm-miscount-usage'] });
-    for (const dev of f.s.kernel.devices) expect([...dev.ttm!.faults].sort()).toEqual(['leak-usage', 'wrong-victim']);
+  it('the ttm-* switches reach every TTM device, each as its own TtmFault', () => {
+    const ttmFaults = (Object.keys(FAULTS) as FaultName[]).filter((n) => n.startsWith('ttm-'));
+    expect(ttmFaults).toHaveLength(6);
+    const f = run('r0 = open(0, primary)', { devices: ['bochs', 'bochs'], faults: ttmFaults });
+    for (const dev of f.s.kernel.devices)
+      expect([...dev.ttm!.faults].sort()).toEqual(['evict-pinned', 'ignore-busy', 'leak-usage', 'lose-contents', 'no-zap-on-move', 'wrong-victim']);
+    const g = run('r0 = open(0, primary)', { devices: ['bochs'], faults: ['ttm-wrong-victim', 'ttm-miscount-usage'] });
+    expect([...g.s.kernel.devices[0].ttm!.faults].sort()).toEqual(['leak-usage', 'wrong-victim']);
   });
 });
