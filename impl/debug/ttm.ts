@@ -5,8 +5,7 @@
  * purge, eviction and out-of-space answer against a naive recomputation. impl/debug/index.ts
  * runs checkTtm for every device whose driver reports a TTM device (DriverDebug.ttmDevice).
  */
-import { fnv1a, fnv1aZeros, FNV_BASIS } from '../../ir/pattern.ts';
-import { PAGE_SIZE } from '../../ir/uapi.ts';
+import { fnv1a, FNV_BASIS } from '../../ir/pattern.ts';
 import type { DebugReport } from '../hooks.ts';
 import type { PageStore } from '../core/pages.ts';
 import { ttmBoEvictionValuable, ttmResourceBacking, type TtmBufferObject, type TtmFence, type TtmOperationCtx } from '../ttm/bo.ts';
@@ -14,12 +13,18 @@ import type { TtmDevice, TtmObserver } from '../ttm/device.ts';
 import { TTM_MAX_BO_PRIORITY, ttmResourceManagerUsed, type TtmPlace, type TtmPlacement, type TtmResource, type TtmResourceManager } from '../ttm/resource.ts';
 import type { TtmVma } from '../ttm/bo_vm.ts';
 
-/** A digest of a bo's contents in one backing (never-written pages count as zeros). */
+/** A digest of a bo's contents in one backing, over the pages that hold a nonzero byte (a
+ * never-written page and a zeroed one are the same contents), in O(written pages). */
 function contentsDigest(store: PageStore | null, pages: number): number {
   let h = FNV_BASIS;
-  for (let i = 0; i < pages; i++) {
-    const p = store?.readable(i);
-    h = p ? fnv1a(h, p) : fnv1aZeros(h, PAGE_SIZE);
+  if (!store) return h;
+  const index = new Uint8Array(4);
+  for (const i of store.residentIndices()) {
+    if (i >= pages) break;
+    const p = store.readable(i)!;
+    if (!p.some((b) => b !== 0)) continue;
+    new DataView(index.buffer).setUint32(0, i);
+    h = fnv1a(fnv1a(h, index), p);
   }
   return h;
 }
