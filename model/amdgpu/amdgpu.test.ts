@@ -116,17 +116,31 @@ describe('amdgpu model: eviction (ttm_mem_evict_first)', () => {
 
   it('a zombie keeps its memory until its job completes, and is reclaimed first', () => {
     const d = dev();
-    const ctx = d.ctx();
+    const [c1, c2] = [d.ctx(), d.ctx()];
     const a = d.create(32n, VRAM);
     const b = d.create(32n, VRAM);
-    d.out('amdgpu_cs', d.fd, ctx, a, 0n, 0n);
-    d.out('amdgpu_cs', d.fd, ctx, b, 0n, 0n); // b after a on the LRU
-    d.out('gem_close', d.fd, a);
-    expect(d.usage(0x10n)).toBe(64n); // a is a zombie
-    d.create(16n, VRAM); // the zombie is the head: reclaimed, nothing moves
-    expect(d.info(b).domain).toBe(VRAM);
+    d.out('amdgpu_cs', d.fd, c1, a, 0n, 0n);
+    d.out('gem_close', d.fd, a); // a is a zombie (the close touched it: tail)
+    d.out('amdgpu_cs', d.fd, c2, b, 0n, 0n); // b after a on the LRU
+    expect(d.usage(0x10n)).toBe(64n);
+    d.create(16n, VRAM); // the zombie is the head: reclaimed (c1's job waited for), nothing moves
+    expect(d.info(b)).toEqual({ domain: VRAM, visible: 0n, pins: 0n });
     expect(d.usage(0x10n)).toBe(48n);
-    expect(d.out('amdgpu_wait_cs', d.fd, ctx, 1n, 0n).status).toBe(0n);
+    expect(d.out('amdgpu_wait_cs', d.fd, c1, 1n, 0n).status).toBe(0n);
+    expect(d.out('amdgpu_wait_cs', d.fd, c2, 1n, 0n).status).toBe(1n);
+  });
+
+  it('a CS never evicts the bos of its own list', () => {
+    for (const alone of [false, true]) {
+      const d = dev();
+      const ctx = d.ctx();
+      const x = d.create(32n, VRAM);
+      const z = d.create(40n, GTT);
+      d.out('amdgpu_gem_op', d.fd, z, 1n, VRAM); // preferred VRAM, allowed VRAM|GTT
+      d.out('amdgpu_cs', d.fd, ctx, alone ? 0n : x, z, 0n);
+      // with x in the list, z cannot make room: ENOMEM for VRAM, then allowed (GTT) fits as is
+      expect([d.info(x).domain, d.info(z).domain]).toEqual(alone ? [CPU, VRAM] : [VRAM, GTT]); // alone: x is evicted (GTT is short: CPU)
+    }
   });
 
   it('a zombie is freed when its job completes', () => {
