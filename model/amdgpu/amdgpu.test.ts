@@ -154,6 +154,20 @@ describe('amdgpu model: eviction (ttm_mem_evict_first)', () => {
     expect(d.usage(0x11n)).toBe(0n);
   });
 
+  it("the device's last file released: every job completes, zombies are reclaimed", () => {
+    const d = dev();
+    const fd2 = d.out('open', 0n, 1n).fd;
+    const ctx = d.ctx();
+    const a = d.create(8n, GTT);
+    d.out('amdgpu_cs', d.fd, ctx, a, 0n, 0n);
+    d.out('gem_close', d.fd, a); // a zombie
+    d.out('close', d.fd);
+    expect(d.out('amdgpu_info', fd2, 0x11n).value).toBe(8n * P); // fd2 is still open: pending
+    d.out('close', fd2);
+    const fd3 = d.out('open', 0n, 1n).fd;
+    expect(d.out('amdgpu_info', fd3, 0x11n).value).toBe(0n);
+  });
+
   it('multihop: VRAM → SYSTEM when GTT is full does not fail, contents follow', () => {
     const d = dev({ params: { visible_kib: 256 } }); // all VRAM visible: faults move nothing
     d.out('amdgpu_bo_pin', d.fd, d.create(63n, GTT), GTT);

@@ -145,6 +145,11 @@ export function completeJob(d: AmdDev, job: Job): void {
   for (const b of [...d.bos]) if (b.zombie && !busy(b)) destroy(b);
 }
 
+/** Every job completes (the device's last file was released; sim). */
+export function gpuIdle(d: AmdDev): void {
+  for (const j of d.jobs) if (!j.done) completeJob(d, j);
+}
+
 /** ttm_bo_wait (no timeout): the GPU finishes every job fencing the bo (sim). */
 export function waitIdle(b: AmdBo): void {
   for (const j of b.dev.jobs) if (!j.done && j.bos.includes(b)) completeJob(b.dev, j);
