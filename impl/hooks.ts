@@ -49,6 +49,9 @@ export interface GemObjectFuncs {
   close?(obj: GemObject, file: DrmFile): void;
   /** 0 or -errno; called by drm_gem_mmap_obj and drm_gem_prime_mmap. */
   mmap?(obj: GemObject, vma: Vma): number;
+  /** drm_gem_object_funcs.pin/unpin: an importer's attach pins the exported object */
+  pin?(obj: GemObject): number;
+  unpin?(obj: GemObject): void;
   readonly vmOps?: VmOps;
   readonly debug?: GemObjectDebug;
 }
