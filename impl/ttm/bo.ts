@@ -102,8 +102,6 @@ export class TtmBufferObject {
   ttm: TtmTt | null = null;
   bulkMove: TtmLruBulkMove<TtmResource> | null = null;
   readonly mappings = new Set<TtmMapping>();
-  /** the driver's object around this bo (container_of(bo, struct amdgpu_bo, tbo)) */
-  priv: unknown = null;
   constructor(
     readonly bdev: TtmDevice,
     size: number,
@@ -130,8 +128,6 @@ export interface TtmBoInitOptions {
   /** ttm_tt page flags for an sg bo (TTM_TT_FLAG_EXTERNAL[_MAPPABLE]) */
   ttmFlags?: number;
   bulkMove?: TtmLruBulkMove<TtmResource> | null;
-  /** the driver's object, set before the first validate (its hooks see it) */
-  priv?: unknown;
 }
 
 /**
@@ -145,7 +141,6 @@ export function ttmBoInitValidate(bdev: TtmDevice, size: number, type: TtmBoType
   if (!(size > 0) || !Number.isFinite(size) || !Number.isInteger(priority) || priority < 0 || priority >= TTM_MAX_BO_PRIORITY) return -Errno.EINVAL;
   const bo = new TtmBufferObject(bdev, size, type, priority, opts.ttmFlags ?? 0);
   bo.bulkMove = opts.bulkMove ?? null;
-  bo.priv = opts.priv ?? null;
   bdev.bos.add(bo);
   bdev.reserved.add(bo);
   if (type === 'sg') bo.ttm = new TtmTt(bo.numPages, bo.ttmFlags | TTM_TT_FLAG_EXTERNAL);

@@ -61,7 +61,8 @@ export interface AmdgpuDevice {
   readonly gttPages: number;
 }
 
-export const boState = (bo: TtmBufferObject): AmdgpuBoState => bo.priv as AmdgpuBoState;
+/** container_of(bo, struct amdgpu_bo, tbo): the GEM object the glue hangs on bo.base. */
+export const boState = (bo: TtmBufferObject): AmdgpuBoState => (bo as unknown as { base: AmdgpuBoState }).base;
 
 /** amdgpu_mem_type_to_domain. */
 export function memTypeToDomain(memType: number): number {
