@@ -13,6 +13,7 @@ import type { Vma } from './core/mm.ts';
 import type { ErrPtr } from './core/errptr.ts';
 import type { PageStore } from './core/pages.ts';
 import type { DmaFence } from './core/resv.ts';
+import type { TtmDevice } from './ttm/device.ts';
 
 /** Where a debug hook reports a violation (an invariant name and a message). */
 export type DebugReport = (invariant: string, message: string) => void;
@@ -97,4 +98,7 @@ export interface DrmDriver {
 export interface DriverDebug {
   /** The fences a file's driver state holds and can still signal (vgem_file.fence_idr). */
   fileFences?(file: DrmFile): readonly DmaFence[];
+  /** The device's TTM device, if the driver sits on TTM: its checks (debug/ttm.ts) then run
+   * after every call, and its counters reach ImplSession.ttmStats. */
+  ttmDevice?(dev: DrmDevice): TtmDevice | null;
 }
