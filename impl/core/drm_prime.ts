@@ -49,6 +49,9 @@ function drmGemPrimeExport(obj: GemObject, flags: number): DmaBuf {
 /** export_and_register_object: obj->dma_buf takes its own dma-buf reference. */
 function exportAndRegisterObject(obj: GemObject, flags: number): DmaBuf | ErrPtr {
   if (obj.handleCount === 0) return ERR_PTR(Errno.ENOENT);
+  // obj->funcs->export (amdgpu_gem_prime_export) refuses some objects before exporting
+  const refused = obj.funcs.exportCheck?.(obj) ?? 0;
+  if (refused) return ERR_PTR(-refused);
   const buf = drmGemPrimeExport(obj, flags); // the new file's first reference is ours
   obj.dmaBuf = buf;
   buf.file.get();

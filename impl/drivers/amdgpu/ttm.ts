@@ -6,11 +6,14 @@
  */
 import { PAGE_SIZE } from '../../../ir/uapi.ts';
 import { EMULTIHOP, ttmBoMoveMemcpy, ttmBoMoveToLruTail, ttmBoValidate, ttmBoWaitCtx, ttmBoEvictionValuable, type TtmBufferObject, type TtmOperationCtx } from '../../ttm/bo.ts';
-import { ttmDeviceInit, type TtmDevice, type TtmDeviceFuncs } from '../../ttm/device.ts';
+import type { TtmDevice, TtmDeviceFuncs } from '../../ttm/device.ts';
+import type { DrmDevice } from '../../core/drm_device.ts';
+import { gemTtmDeviceInit } from '../gem_ttm.ts';
 import {
   AMDGPU_PL_GDS,
   AMDGPU_PL_GWS,
   AMDGPU_PL_OA,
+  TTM_PL_FLAG_CONTIGUOUS,
   TTM_PL_FLAG_TEMPORARY,
   TTM_PL_FLAG_TOPDOWN,
   TTM_PL_SYSTEM,
@@ -62,7 +65,7 @@ export interface AmdgpuDevice {
 }
 
 /** container_of(bo, struct amdgpu_bo, tbo): the GEM object the glue hangs on bo.base. */
-export const boState = (bo: TtmBufferObject): AmdgpuBoState => (bo as unknown as { base: AmdgpuBoState }).base;
+export const boState = (bo: TtmBufferObject): AmdgpuBoState => bo.base as AmdgpuBoState;
 
 /** amdgpu_mem_type_to_domain. */
 export function memTypeToDomain(memType: number): number {
@@ -79,11 +82,14 @@ export function memTypeToDomain(memType: number): number {
 
 /** amdgpu_bo_placement_from_domain: VRAM, GTT, CPU, GDS, GWS, OA for each bit; VRAM gets
  * lpfn = visible with CPU_ACCESS_REQUIRED, else TOPDOWN; no bit → CPU; one list for both
- * passes. (VRAM_CONTIGUOUS → TTM_PL_FLAG_CONTIGUOUS is not emitted: the counting VRAM
- * manager does not fragment, so contiguity is no constraint here — sim.) */
+ * passes; VRAM_CONTIGUOUS adds TTM_PL_FLAG_CONTIGUOUS (every resource of the counting VRAM
+ * manager satisfies it: no fragmentation, sim). */
 export function placementFromDomain(adev: AmdgpuDevice, flags: number, domain: number): TtmPlace[] {
   const places: TtmPlace[] = [];
-  if (domain & DOMAIN_VRAM) places.push(flags & CREATE_CPU_ACCESS_REQUIRED ? place(TTM_PL_VRAM, 0, 0, adev.vis) : place(TTM_PL_VRAM, TTM_PL_FLAG_TOPDOWN));
+  if (domain & DOMAIN_VRAM) {
+    const contig = flags & CREATE_VRAM_CONTIGUOUS ? TTM_PL_FLAG_CONTIGUOUS : 0;
+    places.push(flags & CREATE_CPU_ACCESS_REQUIRED ? place(TTM_PL_VRAM, contig, 0, adev.vis) : place(TTM_PL_VRAM, TTM_PL_FLAG_TOPDOWN | contig));
+  }
   if (domain & DOMAIN_GTT) places.push(place(TTM_PL_TT));
   if (domain & DOMAIN_CPU) places.push(place(TTM_PL_SYSTEM));
   if (domain & DOMAIN_GDS) places.push(place(AMDGPU_PL_GDS));
@@ -197,13 +203,13 @@ function makeFuncs(get: () => AmdgpuDevice): TtmDeviceFuncs {
 }
 
 /** amdgpu_ttm_init: the device with VRAM, GTT and the on-chip managers, sized by params. */
-export function amdgpuTtmInit(params: Readonly<Record<string, number>>): AmdgpuDevice {
+export function amdgpuTtmInit(dev: DrmDevice, params: Readonly<Record<string, number>>): AmdgpuDevice {
   const kib = (k: string, d: number): number => Math.max(0, Math.floor((params[k] ?? d) / (PAGE_SIZE / 1024)));
   const vramPages = kib('vram_kib', 8192);
   const vis = Math.min(kib('visible_kib', 2048), vramPages);
   const gttPages = kib('gtt_kib', 16384);
   let adev: AmdgpuDevice | null = null;
-  const bdev = ttmDeviceInit(makeFuncs(() => adev!));
+  const bdev = gemTtmDeviceInit(dev, makeFuncs(() => adev!));
   const vram = amdgpuManInit(bdev, TTM_PL_VRAM, 'vram', vramPages, vis);
   const gtt = amdgpuManInit(bdev, TTM_PL_TT, 'gtt', gttPages);
   // amdgpu_ttm_init_on_chip(adev, AMDGPU_PL_GDS, adev->gds.gds_size) … in units = pages
