@@ -7,6 +7,8 @@
  * unrooted cycle: obj->dma_buf is only set while the object has handles.
  */
 import { handleDelete } from './gem.ts';
+import { boUnpin } from './amdgpu/bo.ts';
+import { release } from './amdgpu/ttm.ts';
 import type { MDrmFile, MState } from './state.ts';
 
 /** drm_file_free: drm_gem_release (every handle, as GEM_CLOSE), drm_master_release,
@@ -50,8 +52,11 @@ export function collect(s: MState): void {
     }
   }
   for (const f of [...s.files.values()]) if (f.kind === 'dmabuf' && !liveFiles.has(f.id)) s.files.delete(f.id);
+  // dma_buf_detach of a non-amdgpu importer first: amdgpu_dma_buf_unpin
+  for (const o of s.objects.values()) if (!liveObjs.has(o.id) && o.pinsAmd) boUnpin(o.pinsAmd);
   for (const o of [...s.objects.values()]) {
     if (liveObjs.has(o.id)) continue;
+    if (o.amd) release(o.amd); // ttm_bo_release: freed, or a zombie while busy
     // drm_gem_object_release → drm_gem_free_mmap_offset: the offset is reused from now on.
     if (o.offsetPage !== null) s.devices[o.dev].offsets.remove(o.offsetPage);
     s.objects.delete(o.id);
