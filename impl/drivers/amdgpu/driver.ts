@@ -12,9 +12,10 @@ import type { DriverIoctl, DrmDriver } from '../../hooks.ts';
 import type { DrmDevice } from '../../core/drm_device.ts';
 import type { DrmFile } from '../../core/drm_file.ts';
 import { drmGemHandleCreateTail, drmGemObjectLookup } from '../../core/drm_gem.ts';
-import { IS_ERR } from '../../core/errptr.ts';
+import { ERR_PTR, IS_ERR } from '../../core/errptr.ts';
 import { Idr } from '../../core/idr.ts';
-import { ttmBoAddFence, ttmBoIdle, ttmBoValidate, ttmBoWaitCtx, ttmFenceCreate, type TtmBufferObject, type TtmFence } from '../../ttm/bo.ts';
+import { ttmBoAddFence, ttmBoDelayedDelete, ttmBoIdle, ttmBoValidate, ttmBoWaitCtx, TtmFence, type TtmBufferObject } from '../../ttm/bo.ts';
+import type { TtmDevice } from '../../ttm/device.ts';
 import { gemTtmDriverDebug } from '../gem_ttm.ts';
 import { amdgpuBoCreate, amdgpuBoPin, amdgpuBoUnpin, amdgpuGemPrimeImport, amdgpuLegacyMmap, isAmdgpuBo, unreserveTail, type AmdgpuBo } from './bo.ts';
 import {
@@ -49,11 +50,33 @@ const MAX_U64 = (1n << 64n) - 1n;
 /** One submitted job: its fence (on every bo of its list). */
 interface Job {
   readonly seq: bigint;
-  readonly fence: TtmFence;
+  readonly fence: JobFence;
+}
+
+/** A job's fence on the gfx ring: fences of one context signal in order, so signalling one
+ * (a TTM wait, WAIT_CS, cs_complete) completes every earlier job of the context first; then
+ * the zombies left idle are reclaimed (ttm_bo_delayed_delete). */
+class JobFence extends TtmFence {
+  constructor(
+    bdev: TtmDevice,
+    readonly ctx: AmdgpuCtx,
+    readonly seq: bigint,
+  ) {
+    super(bdev, bdev.nextFence++);
+  }
+  override signal(): boolean {
+    if (this.signaled) return false;
+    completeUpTo(this.ctx, this.seq);
+    return true;
+  }
+  signalRaw(): boolean {
+    return super.signal();
+  }
 }
 
 /** struct amdgpu_ctx (the gfx ring entity): the next sequence and the jobs in flight. */
 class AmdgpuCtx {
+  constructor(readonly bdev: TtmDevice) {}
   /** centity->sequence */
   next = 1n;
   /** the ring window: seq → job (only the last SCHED_JOBS are kept, as centity->fences) */
@@ -66,12 +89,16 @@ class AmdgpuCtx {
 /** struct amdgpu_fpriv: the context manager. */
 class AmdgpuFpriv {
   readonly ctxs = new Idr<AmdgpuCtx>(1, MAX_NUM_CTX - 1);
+  /** every context the file ever had (freed ones keep their jobs on the ring) */
+  readonly all: AmdgpuCtx[] = [];
 }
 const fpriv = (file: DrmFile): AmdgpuFpriv => file.driverPriv as AmdgpuFpriv;
 
 /** Jobs of ctx with seq ≤ upTo complete, in order (the ring's fences signal in order). */
 function completeUpTo(ctx: AmdgpuCtx, upTo: bigint): void {
-  while (ctx.head < ctx.pending.length && ctx.pending[ctx.head].seq <= upTo) ctx.pending[ctx.head++].fence.signal();
+  let any = false;
+  while (ctx.head < ctx.pending.length && ctx.pending[ctx.head].seq <= upTo) any = ctx.pending[ctx.head++].fence.signalRaw() || any;
+  if (any && ctx.bdev.ddestroy.size) ttmBoDelayedDelete(ctx.bdev);
   if (ctx.head > 64 && ctx.head * 2 > ctx.pending.length) {
     ctx.pending.splice(0, ctx.head);
     ctx.head = 0;
@@ -106,6 +133,9 @@ const ioctl = (handler: DriverIoctl['handler'], flags = DRM_AUTH | DRM_RENDER_AL
 
 export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, number>> = {}): DrmDriver {
   let adevRef: AmdgpuDevice | null = null;
+  const openFiles = new Set<DrmFile>();
+  /** contexts of closed files, whose jobs are still on the ring */
+  const closedCtxs: AmdgpuCtx[] = [];
   const devOf = (dev: DrmDevice): AmdgpuDevice => {
     if (!adevRef) adevRef = amdgpuTtmInit(dev, params);
     return adevRef;
@@ -154,11 +184,11 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
     amdgpu_gem_mmap: ioctl((_dev, file, a, out) => {
       const abo = lookupBo(file, a[1]);
       if (!abo) return -Errno.ENOENT;
-      let ret = 0;
-      if ((abo.userptr && !abo.dev.kernel.faults.has('amdgpu-userptr-mmap')) || abo.flags & CREATE_NO_CPU_ACCESS) ret = -Errno.EPERM;
-      else out.offset = BigInt(abo.vmaNode.start) * BigInt(PAGE_SIZE); // amdgpu_bo_mmap_offset
+      const r = mmapOffset(abo);
       abo.put();
-      return ret;
+      if (r < 0n) return Number(r);
+      out.offset = r;
+      return 0;
     }),
 
     // amdgpu_gem_userptr_ioctl
@@ -232,7 +262,9 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
 
     // amdgpu_ctx_ioctl AMDGPU_CTX_OP_ALLOC_CTX
     amdgpu_ctx_alloc: ioctl((_dev, file, _a, out) => {
-      const id = fpriv(file).ctxs.alloc(new AmdgpuCtx());
+      const ctx = new AmdgpuCtx(devOf(_dev).bdev);
+      const id = fpriv(file).ctxs.alloc(ctx);
+      if (id >= 0) fpriv(file).all.push(ctx);
       if (id < 0) return -Errno.ENOSPC;
       out.ctx = BigInt(id);
       return 0;
@@ -270,7 +302,7 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       }
       if (!ret) {
         // amdgpu_cs_submit: the job's fence on every bo (ttm_eu_fence_buffer_objects)
-        const job: Job = { seq: ctx.next, fence: ttmFenceCreate(adev.bdev) };
+        const job: Job = { seq: ctx.next, fence: new JobFence(adev.bdev, ctx, ctx.next) };
         ctx.next++;
         ctx.window.set(job.seq, job);
         ctx.window.delete(job.seq - SCHED_JOBS);
@@ -420,7 +452,7 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       const aligned = ((args.width | 0) + mask) & ~mask; // int arithmetic
       const pitch = Math.imul(aligned, cpp) >>> 0;
       const size = (BigInt(pitch) * BigInt(args.height) + BigInt(PAGE_SIZE - 1)) & ~BigInt(PAGE_SIZE - 1);
-      const flags = CREATE_CPU_ACCESS_REQUIRED | CREATE_VRAM_CONTIGUOUS | CREATE_VRAM_CLEARED;
+      const flags = CREATE_CPU_ACCESS_REQUIRED | CREATE_CPU_GTT_USWC | CREATE_VRAM_CONTIGUOUS | CREATE_VRAM_CLEARED;
       const r = amdgpuBoCreate(adev, dev, { size, byteAlign: 0, domain: DOMAIN_VRAM, flags, type: 'device' });
       if (IS_ERR(r)) return -Errno.ENOMEM;
       const h = drmGemHandleCreateTail(file, r);
@@ -431,18 +463,37 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       args.handle = h;
       return 0;
     },
+    // amdgpu_mode_dumb_mmap (amdgpu_kms_driver.dumb_map_offset): as GEM_MMAP
+    dumbMapOffset(file, _dev, handle) {
+      const abo = lookupBo(file, BigInt(handle));
+      if (!abo) return ERR_PTR(Errno.ENOENT);
+      const r = mmapOffset(abo);
+      abo.put();
+      return r < 0n ? ERR_PTR(Number(-r)) : r;
+    },
     gemPrimeImport: (dev, buf) => amdgpuGemPrimeImport(devOf(dev), dev, buf),
     ...(profile.amdgpuLegacyMmap ? { fopsMmap: amdgpuLegacyMmap } : {}),
     ioctls,
     open(_dev, file) {
       file.driverPriv = new AmdgpuFpriv();
+      openFiles.add(file);
       return 0;
     },
     probe(dev) {
       devOf(dev);
     },
-    postclose(_dev, file) {
-      file.driverPriv = null; // amdgpu_ctx_mgr_fini: the jobs stay on the ring
+    // amdgpu_driver_postclose_kms → amdgpu_ctx_mgr_fini: the contexts go, their jobs stay on
+    // the ring; once no file is open nothing can observe the GPU, which then finishes
+    // everything (sim) and the zombies are reclaimed — nothing is left at process exit
+    postclose(dev, file) {
+      const fp = fpriv(file);
+      file.driverPriv = null;
+      openFiles.delete(file);
+      closedCtxs.push(...fp.all);
+      if (openFiles.size) return;
+      for (const ctx of closedCtxs.splice(0)) completeUpTo(ctx, ctx.next);
+      const bdev = devOf(dev).bdev;
+      if (bdev.ddestroy.size) ttmBoDelayedDelete(bdev, true);
     },
     debug: { ...gemTtmDriverDebug },
   };
@@ -455,6 +506,12 @@ function waitJob(ctx: AmdgpuCtx, job: Job | null, timeout: bigint): boolean {
   if (timeout === 0n) return false;
   completeUpTo(ctx, job.seq);
   return true;
+}
+
+/** amdgpu_mode_dumb_mmap: userptr or NO_CPU_ACCESS → EPERM; else amdgpu_bo_mmap_offset. */
+function mmapOffset(abo: AmdgpuBo): bigint {
+  if ((abo.userptr && !abo.dev.kernel.faults.has('amdgpu-userptr-mmap')) || abo.flags & CREATE_NO_CPU_ACCESS) return BigInt(-Errno.EPERM);
+  return BigInt(abo.vmaNode.start) * BigInt(PAGE_SIZE);
 }
 
 /** amdgpu_cs_bo_validate (sim: no bytes-moved throttle, preferred first): pinned → skip;

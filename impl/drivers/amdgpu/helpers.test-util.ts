@@ -52,5 +52,6 @@ export function amd(src: string, o: AmdOptions = {}): AmdRun {
 export function show(o: Outcome): string {
   if (o.status === 'err') return `E${o.errno}`;
   if (o.status === 'sig') return o.signal;
+  if (o.status !== 'ok') return o.status;
   return ['ok', ...Object.entries(o.out).map(([k, v]) => `${k}=${v}`)].join(' ');
 }
