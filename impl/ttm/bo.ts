@@ -316,6 +316,16 @@ function ttmBoAssignMem(bo: TtmBufferObject, mem: TtmResource): void {
 export function ttmBoMoveMemcpy(bo: TtmBufferObject, ctx: TtmOperationCtx, newMem: TtmResource): number {
   const ret = ttmBoWaitCtx(bo, ctx);
   if (ret) return ret;
+  return ttmBoMoveAccel(bo, newMem);
+}
+
+/**
+ * A driver's copy engine move finished by ttm_bo_move_accel_cleanup with pipelining (amdgpu
+ * amdgpu_move_blit): the copy is queued on the GPU behind the bo's fences, so the CPU does not
+ * wait; the contents arrive as with ttm_bo_move_memcpy (synchronous here, and jobs write no
+ * contents), the old resource goes, a tt is dropped when the new manager does not use one.
+ */
+export function ttmBoMoveAccel(bo: TtmBufferObject, newMem: TtmResource): number {
   const old = bo.resource;
   const bdev = bo.bdev;
   const newMan = bdev.managers[newMem.memType]!;

@@ -5,7 +5,7 @@
  * docs/amdgpu.md's; each cites the kernel function it encodes.
  */
 import { PAGE_SIZE } from '../../../ir/uapi.ts';
-import { EMULTIHOP, ttmBoMoveMemcpy, ttmBoMoveToLruTail, ttmBoValidate, ttmBoWaitCtx, ttmBoEvictionValuable, type TtmBufferObject, type TtmOperationCtx } from '../../ttm/bo.ts';
+import { EMULTIHOP, ttmBoMoveAccel, ttmBoMoveToLruTail, ttmBoValidate, ttmBoWaitCtx, ttmBoEvictionValuable, type TtmBufferObject, type TtmOperationCtx } from '../../ttm/bo.ts';
 import type { TtmDevice, TtmDeviceFuncs } from '../../ttm/device.ts';
 import type { DrmDevice } from '../../core/drm_device.ts';
 import { gemTtmDeviceInit } from '../gem_ttm.ts';
@@ -126,7 +126,8 @@ function makeFuncs(get: () => AmdgpuDevice): TtmDeviceFuncs {
       const t = bo.resource?.memType ?? TTM_PL_SYSTEM;
       if (isOnChip(t)) return none;
       if (t === TTM_PL_VRAM) {
-        if (adev.vis < adev.vramPages && !(abo.flags & CREATE_CPU_ACCESS_REQUIRED) && wholyVisible(bo.resource)) {
+        // amdgpu_bo_in_cpu_visible_vram (6.1, buddy cursor): some block starts below the BAR
+        if (adev.vis < adev.vramPages && !(abo.flags & CREATE_CPU_ACCESS_REQUIRED) && (bo.resource as AmdgpuResource).visPages > 0) {
           // "Try evicting to the CPU inaccessible part of VRAM first, but only set GTT as busy placement"
           const pl = placementFromDomain(adev, abo.flags, DOMAIN_VRAM | DOMAIN_GTT | DOMAIN_CPU);
           pl[0] = { ...pl[0], fpfn: adev.vis, lpfn: 0 };
@@ -179,8 +180,8 @@ function makeFuncs(get: () => AmdgpuDevice): TtmDeviceFuncs {
         hop.place = place(TTM_PL_TT, TTM_PL_FLAG_TEMPORARY);
         return -EMULTIHOP;
       }
-      // amdgpu_move_blit (sim: a synchronous copy after the bo's fences)
-      return ttmBoMoveMemcpy(bo, ctx, newMem);
+      // amdgpu_move_blit → ttm_bo_move_accel_cleanup(pipeline): no CPU wait for the bo's jobs
+      return ttmBoMoveAccel(bo, newMem);
     },
     // amdgpu_bo_fault_reserve_notify (6.1)
     faultReserveNotify(bo) {
