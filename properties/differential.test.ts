@@ -55,6 +55,9 @@ describe('garbage arguments', () => {
 
 describe('the property can fail: every fault switch is caught', () => {
   for (const fault of Object.keys(FAULTS) as FaultName[]) {
+    // the TTM core's switches need a device that moves bos: impl/debug/ttm.test.ts catches
+    // each one through the self-checks; end to end they are amdgpu's (bochs never moves)
+    if (fault.startsWith('ttm-')) continue;
     it(`catches ${fault}`, () => {
       const profile: ProfileName = fault === 'ro-ignored' ? 'linux-5.10' : 'linux-6.1';
       const out = fc.check(property(profile, new Set([fault])), { numRuns: 3000, seed: 7 });

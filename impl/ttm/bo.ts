@@ -102,6 +102,13 @@ export class TtmBufferObject {
   ttm: TtmTt | null = null;
   bulkMove: TtmLruBulkMove<TtmResource> | null = null;
   readonly mappings = new Set<TtmMapping>();
+  /** bo->base: the GEM object embedding this bo (opaque to TTM; null for a bare bo) */
+  base: unknown = null;
+  /** bo->destroy: called once the bo is gone (ttm_bo_release's last step) */
+  destroy: ((bo: TtmBufferObject) => void) | null = null;
+  /** drm_vma_offset_remove(bdev->vma_manager, &bo->base.vma_node): the fake offset goes at the
+   * first release, before a busy bo becomes a zombie (ttm_bo_release) */
+  vmaOffsetRemove: ((bo: TtmBufferObject) => void) | null = null;
   constructor(
     readonly bdev: TtmDevice,
     size: number,
@@ -128,6 +135,10 @@ export interface TtmBoInitOptions {
   /** ttm_tt page flags for an sg bo (TTM_TT_FLAG_EXTERNAL[_MAPPABLE]) */
   ttmFlags?: number;
   bulkMove?: TtmLruBulkMove<TtmResource> | null;
+  /** bo->base (the embedding GEM object), bo->destroy and the fake offset's removal */
+  base?: unknown;
+  destroy?: (bo: TtmBufferObject) => void;
+  vmaOffsetRemove?: (bo: TtmBufferObject) => void;
 }
 
 /**
@@ -141,6 +152,9 @@ export function ttmBoInitValidate(bdev: TtmDevice, size: number, type: TtmBoType
   if (!(size > 0) || !Number.isFinite(size) || !Number.isInteger(priority) || priority < 0 || priority >= TTM_MAX_BO_PRIORITY) return -Errno.EINVAL;
   const bo = new TtmBufferObject(bdev, size, type, priority, opts.ttmFlags ?? 0);
   bo.bulkMove = opts.bulkMove ?? null;
+  bo.base = opts.base ?? null;
+  bo.destroy = opts.destroy ?? null;
+  bo.vmaOffsetRemove = opts.vmaOffsetRemove ?? null;
   bdev.bos.add(bo);
   bdev.reserved.add(bo);
   if (type === 'sg') bo.ttm = new TtmTt(bo.numPages, bo.ttmFlags | TTM_TT_FLAG_EXTERNAL);
@@ -302,6 +316,16 @@ function ttmBoAssignMem(bo: TtmBufferObject, mem: TtmResource): void {
 export function ttmBoMoveMemcpy(bo: TtmBufferObject, ctx: TtmOperationCtx, newMem: TtmResource): number {
   const ret = ttmBoWaitCtx(bo, ctx);
   if (ret) return ret;
+  return ttmBoMoveAccel(bo, newMem);
+}
+
+/**
+ * A driver's copy engine move finished by ttm_bo_move_accel_cleanup with pipelining (amdgpu
+ * amdgpu_move_blit): the copy is queued on the GPU behind the bo's fences, so the CPU does not
+ * wait; the contents arrive as with ttm_bo_move_memcpy (synchronous here, and jobs write no
+ * contents), the old resource goes, a tt is dropped when the new manager does not use one.
+ */
+export function ttmBoMoveAccel(bo: TtmBufferObject, newMem: TtmResource): number {
   const old = bo.resource;
   const bdev = bo.bdev;
   const newMan = bdev.managers[newMem.memType]!;
@@ -455,6 +479,7 @@ function ttmBoRelease(bo: TtmBufferObject): void {
   const bdev = bo.bdev;
   if (!bo.deleted) {
     bdev.funcs.releaseNotify?.(bo);
+    bo.vmaOffsetRemove?.(bo);
     if (!ttmBoIdle(bo)) {
       bo.deleted = true;
       if (bo.pinCount) {
@@ -470,6 +495,7 @@ function ttmBoRelease(bo: TtmBufferObject): void {
   if (bo.resource) ttmBoCleanupMemtypeUse(bo);
   bo.destroyed = true;
   bdev.bos.delete(bo);
+  bo.destroy?.(bo);
 }
 
 /**

@@ -30,10 +30,13 @@ export type TtmFaultResult = 'SIGBUS' | TtmBacking;
 export class TtmVma implements TtmMapping {
   /** the cached translations ("PTEs"), page index → backing */
   readonly ptes = new Map<number, TtmBacking>();
+  /** pages whose translation a zap removed and that have not faulted since (the refaults) */
+  readonly zapped = new Set<number>();
   faults = 0;
   closed = false;
   constructor(readonly bo: TtmBufferObject) {}
   zap(): void {
+    for (const page of this.ptes.keys()) this.zapped.add(page);
     this.ptes.clear();
   }
 }
@@ -51,6 +54,7 @@ export function ttmBoVmClose(vma: TtmVma): void {
   if (vma.closed) return;
   vma.closed = true;
   vma.zap();
+  vma.zapped.clear();
   vma.bo.mappings.delete(vma);
   ttmBoPut(vma.bo);
 }
@@ -88,6 +92,8 @@ export function ttmBoVmFault(vma: TtmVma, page: number): TtmFaultResult {
   const b: TtmBacking = { store, index: page, memType: res.memType, pfn: res.memType === TTM_PL_SYSTEM ? page : res.start + page };
   vma.ptes.set(page, b);
   vma.faults++;
+  bdev.stats.faults++;
+  if (vma.zapped.delete(page)) bdev.stats.refaults++;
   return b;
 }
 

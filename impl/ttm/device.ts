@@ -37,8 +37,22 @@ export interface TtmDeviceFuncs {
   moveNotify?(bo: TtmBufferObject, oldMemType: number, newMemType: number): void;
 }
 
-/** Test-only planted bugs, off by default; each one must be caught by impl/debug/ttm.ts. */
-export type TtmFault = 'evict-pinned' | 'no-zap-on-move' | 'leak-usage';
+/** Planted bugs, off by default (impl/faults.ts maps the ttm-* switches onto them); each one
+ * must be caught by impl/debug/ttm.ts. */
+export type TtmFault = 'evict-pinned' | 'no-zap-on-move' | 'leak-usage' | 'lose-contents' | 'wrong-victim' | 'ignore-busy';
+
+/** Cumulative counters (not kernel state: for `gemcheck check`'s summary). */
+export interface TtmStats {
+  moves: number;
+  evictions: number;
+  /** pipeline gutting: the backing dropped (ttm_bo_pipeline_gutting) */
+  purges: number;
+  /** CPU faults (ttm_bo_vm_fault) */
+  faults: number;
+  /** faults on a page whose translation a zap removed (ttm_bo_unmap_virtual) */
+  refaults: number;
+}
+export const noTtmStats = (): TtmStats => ({ moves: 0, evictions: 0, purges: 0, faults: 0, refaults: 0 });
 
 export class TtmDevice {
   readonly managers: (TtmResourceManager | null)[] = Array.from({ length: TTM_NUM_MEM_TYPES }, () => null);
@@ -49,6 +63,7 @@ export class TtmDevice {
   /** every bo not yet destroyed (zombies included): the self-checks' holder side */
   readonly bos = new Set<TtmBufferObject>();
   readonly faults = new Set<TtmFault>();
+  readonly stats: TtmStats = noTtmStats();
   /** bos whose dma_resv is held (the validating bo, an eviction victim): their trylock fails */
   readonly reserved = new Set<TtmBufferObject>();
   /** the core's WARN_ONs, recorded */
