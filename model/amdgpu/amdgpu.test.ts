@@ -233,6 +233,24 @@ describe('amdgpu model: CPU access', () => {
     expect(d.info(f).visible).toBe(0n);
   });
 
+  it('amdgpu_bo_move: into VRAM clears CPU_ACCESS_REQUIRED; GTT → SYSTEM waits for the bo', () => {
+    const d = dev();
+    const ctx = d.ctx();
+    const a = d.create(4n, GTT);
+    d.out('amdgpu_cs', d.fd, ctx, a, 0n, 0n);
+    d.out('amdgpu_bo_pin', d.fd, a, VRAM); // sets CPU_ACCESS_REQUIRED, then the move clears it
+    expect(d.info(a)).toEqual({ domain: VRAM, visible: 1n, pins: 1n });
+    expect(d.out('amdgpu_gem_op', d.fd, a, 0n, 0n).flags).toBe(0n);
+    expect(d.out('amdgpu_wait_cs', d.fd, ctx, 1n, 0n).status).toBe(1n); // a GTT → VRAM blit does not wait
+    d.out('amdgpu_bo_unpin', d.fd, a);
+    const b = d.create(4n, GTT);
+    d.out('amdgpu_cs', d.fd, ctx, b, 0n, 0n);
+    d.out('amdgpu_bo_pin', d.fd, b, CPU); // GTT → SYSTEM: ttm_bo_wait_ctx
+    expect(d.info(b)).toEqual({ domain: CPU, visible: 0n, pins: 1n });
+    expect(d.out('amdgpu_wait_cs', d.fd, ctx, 2n, 0n).status).toBe(0n);
+    expect(d.out('amdgpu_gem_op', d.fd, b, 0n, 0n).flags).toBe(CAR); // pins set it; no VRAM move
+  });
+
   it('pinned in invisible VRAM: SIGBUS; unpinned: the fault moves it', () => {
     const d = dev({ profile: 'linux-5.10' }); // 5.10: NO_CPU_ACCESS bos are mappable
     const a = d.create(4n, VRAM, NO_CPU);
@@ -319,7 +337,13 @@ describe('amdgpu model: contexts and fences', () => {
     expect(d.out('amdgpu_cs', d.fd, ctx, 0n, 0n, 0n).seq).toBe(1n);
     expect(d.out('amdgpu_cs', d.fd, ctx, 0n, 0n, 0n).seq).toBe(2n);
     expect(errno(d.x('amdgpu_wait_cs', d.fd, ctx, 3n, 0n))).toBe(Errno.EINVAL);
-    expect(d.out('amdgpu_wait_fences', d.fd, ctx, 1n, 2n, 0n, 0n)).toEqual({ status: 0n, first: 0n });
+    // wait_any polling unsignalled fences: dma_fence_wait_any_timeout leaves first at ~0
+    expect(d.out('amdgpu_wait_fences', d.fd, ctx, 1n, 2n, 0n, 0n)).toEqual({ status: 0n, first: 0xffff_ffffn });
+    // a NULL fence (seq 0) returns at once: the later, invalid, one is never looked up
+    expect(d.out('amdgpu_wait_fences', d.fd, ctx, 0n, 9n, 0n, 0n)).toEqual({ status: 1n, first: 0n });
+    expect(errno(d.x('amdgpu_wait_fences', d.fd, ctx, 9n, 0n, 0n, 0n))).toBe(Errno.EINVAL);
+    // wait_all stops at the first busy fence when polling
+    expect(d.out('amdgpu_wait_fences', d.fd, ctx, 1n, 9n, 1n, 0n)).toEqual({ status: 0n, first: 0n });
     expect(d.out('amdgpu_wait_fences', d.fd, ctx, 0n, 2n, 1n, 0n)).toEqual({ status: 0n, first: 0n });
     d.out('amdgpu_wait_cs', d.fd, ctx, 2n, 1n); // waits: 1 and 2 complete (in order)
     expect(d.out('amdgpu_wait_fences', d.fd, ctx, 1n, 2n, 1n, 0n)).toEqual({ status: 1n, first: 0n });

@@ -171,9 +171,16 @@ export function release(b: AmdBo): void {
 }
 
 function setResource(b: AmdBo, r: { mem: Mem; vis: number }): void {
+  const from = b.mem;
+  // amdgpu_bo_move: GTT → SYSTEM (also the second hop of VRAM → SYSTEM) waits for the bo
+  // (ttm_bo_wait_ctx) before unbinding
+  if (r.mem === 'sys' && (from === 'gtt' || from === 'vram')) waitIdle(b);
+  // amdgpu_bo_move: a device bo moved into VRAM from elsewhere loses CPU_ACCESS_REQUIRED
+  // ("amdgpu_bo_fault_reserve_notify will re-set this"); at creation it is cleared anyway
+  if (b.kind === 'device' && r.mem === 'vram' && from !== 'vram') b.flags &= ~CREATE.CPU_ACCESS_REQUIRED;
   b.mem = r.mem;
   b.vis = r.vis;
-  touch(b); // the new resource goes to the LRU tail (ttm_resource_init → ttm_resource_add_bulk_move / lru tail)
+  touch(b); // the new resource goes to the LRU tail (ttm_resource_alloc → ttm_resource_add_bulk_move / lru tail)
 }
 
 /** amdgpu_evict_flags: null = empty placement (purge); else [idle places, busy places]. */
