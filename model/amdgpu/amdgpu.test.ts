@@ -95,7 +95,19 @@ describe('amdgpu model: eviction (ttm_mem_evict_first)', () => {
     expect(d.usage(0x17n)).toBe(16n);
   });
 
-  it('a busy victim is waited for: its job completes, so every bo of that job is idle', () => {
+  it('a busy victim moved by a blit stays busy', () => {
+    const d = dev();
+    const ctx = d.ctx();
+    const a = d.create(32n, VRAM);
+    d.create(32n, VRAM);
+    d.out('amdgpu_cs', d.fd, ctx, a, 0n, 0n);
+    d.create(8n, VRAM, NO_CPU); // the head (the other bo) goes; then
+    d.create(32n, VRAM, NO_CPU); // a goes to GTT, pipelined behind its job
+    expect(d.info(a).domain).toBe(GTT);
+    expect(d.out('amdgpu_gem_wait_idle', d.fd, a, 0n).status).toBe(1n);
+  });
+
+  it('a busy victim moved to SYSTEM is waited for: its job completes, every bo of it is idle', () => {
     const d = dev();
     const ctx = d.ctx();
     const a = d.create(32n, VRAM);

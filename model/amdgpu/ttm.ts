@@ -197,12 +197,14 @@ function evictFlags(b: AmdBo): [Place[], Place[]] | null {
   return [[cpu], [cpu]];
 }
 
-/** ttm_bo_evict: wait for a busy victim (sim), then purge or move it to evict_flags. */
+/** ttm_bo_evict: purge, or move the victim to evict_flags; a busy victim's move is pipelined
+ * behind its jobs (amdgpu_move_blit) unless it waits (purge; GTT → SYSTEM in setResource). */
 function evict(b: AmdBo, reserved: ReadonlySet<AmdBo>): void {
-  waitIdle(b);
   const fl = evictFlags(b);
   if (!fl) {
-    // ttm_bo_pipeline_gutting: the backing is dropped; the bo is left in SYSTEM, zeroed
+    // ttm_bo_wait_ctx, then ttm_bo_pipeline_gutting: the backing is dropped; the bo is left
+    // in SYSTEM, zeroed
+    waitIdle(b);
     b.contents.clear();
     return setResource(b, { mem: 'sys', vis: 0 });
   }
