@@ -263,6 +263,18 @@ describe('amdgpu model: CPU access', () => {
     expect(d.out('amdgpu_gem_op', d.fd, b, 0n, 0n).flags).toBe(CAR); // pins set it; no VRAM move
   });
 
+  it('a SYSTEM bo without a tt moves to VRAM by a null move: CPU_ACCESS_REQUIRED stays', () => {
+    const d = dev();
+    const a = d.create(1n, CPU);
+    d.out('amdgpu_bo_pin', d.fd, a, VRAM);
+    expect(d.out('amdgpu_gem_op', d.fd, a, 0n, 0n).flags).toBe(CAR);
+    const b = d.create(1n, CPU);
+    expect(d.map(b, 1n).status).toBe('ok');
+    d.out('read', 1n, 0n, 1n); // the fault populates a tt
+    d.out('amdgpu_bo_pin', d.fd, b, VRAM);
+    expect(d.out('amdgpu_gem_op', d.fd, b, 0n, 0n).flags).toBe(0n);
+  });
+
   it('pinned in invisible VRAM: SIGBUS; unpinned: the fault moves it', () => {
     const d = dev({ profile: 'linux-5.10' }); // 5.10: NO_CPU_ACCESS bos are mappable
     const a = d.create(4n, VRAM, NO_CPU);
@@ -302,6 +314,9 @@ describe('amdgpu model: GEM_CREATE and mmap rules', () => {
     const g = d.out('amdgpu_gem_create', d.fd, 1n, 1n, 0x8n, 0n).handle; // GDS: units, multiple of 4
     expect(d.out('amdgpu_gem_op', d.fd, g, 0n, 0n)).toEqual({ size: 4n * P, alignment: 4n * P, domains: 0x8n, flags: NO_CPU });
     expect(errno(d.x('amdgpu_gem_mmap', d.fd, g))).toBe(Errno.EPERM);
+    expect(d.info(g).domain).toBe(CPU); // on-chip bos are created in CPU
+    d.out('amdgpu_cs', d.fd, d.ctx(), g, 0n, 0n);
+    expect(d.info(g).domain).toBe(0x8n);
     expect(errno(d.x('amdgpu_gem_op', d.fd, g, 2n, 0n))).toBe(Errno.EINVAL);
   });
 

@@ -49,12 +49,13 @@ export function boCreate(s: MState, dev: number, a: BoArgs): MObject | number {
     preferred: a.domains,
     // user bos that prefer VRAM may fall back to GTT, unless discardable
     allowed: a.domains === 0x4 && !discard ? 0x6 : a.domains,
-    flags: a.flags, priority: discard ? 0 : 1, pins: 0, mem: 'sys', vis: 0, zombie: false, contents,
+    flags: a.flags, priority: discard ? 0 : 1, pins: 0, mem: 'sys', vis: 0, zombie: false, hasTt: a.kind === 'sg', contents,
   };
   d.bos.push(bo);
   touch(bo);
-  // initialised in SYSTEM, then validated into its placement (evicting as needed)
-  if (validate(bo, placement(d, bo.flags, a.domains))) {
+  // initialised in SYSTEM, then validated into its placement (evicting as needed); on-chip
+  // bos are placed in CPU at creation and reach their manager at the first CS
+  if (validate(bo, placement(d, bo.flags, a.domains & ONCHIP ? 0x1 : a.domains))) {
     destroy(bo);
     s.devices[dev].offsets.remove(offsetPage);
     return Errno.ENOMEM;

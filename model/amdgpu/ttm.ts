@@ -38,6 +38,9 @@ export interface AmdBo {
   vis: number;
   /** released while busy (ttm_bo_release → delayed destroy): memory held, no object */
   zombie: boolean;
+  /** bo->ttm exists: made by a move to GTT/SYSTEM, a purge or a CPU fault there; a blit into
+   * VRAM leaves it to the ghost. A SYSTEM bo without one moves by ttm_bo_move_null. */
+  hasTt: boolean;
   /** the contents (shared with the GEM object's page map) */
   readonly contents: Map<number, Uint8Array>;
 }
@@ -175,9 +178,12 @@ function setResource(b: AmdBo, r: { mem: Mem; vis: number }): void {
   // amdgpu_bo_move: GTT → SYSTEM (also the second hop of VRAM → SYSTEM) waits for the bo
   // (ttm_bo_wait_ctx) before unbinding
   if (r.mem === 'sys' && (from === 'gtt' || from === 'vram')) waitIdle(b);
-  // amdgpu_bo_move: a device bo moved into VRAM from elsewhere loses CPU_ACCESS_REQUIRED
-  // ("amdgpu_bo_fault_reserve_notify will re-set this"); at creation it is cleared anyway
-  if (b.kind === 'device' && r.mem === 'vram' && from !== 'vram') b.flags &= ~CREATE.CPU_ACCESS_REQUIRED;
+  // amdgpu_bo_move: unless it is a null move (SYSTEM without a tt), a device bo moved into
+  // VRAM from elsewhere loses CPU_ACCESS_REQUIRED ("amdgpu_bo_fault_reserve_notify will
+  // re-set this")
+  if (b.kind === 'device' && r.mem === 'vram' && from !== 'vram' && !(from === 'sys' && !b.hasTt)) b.flags &= ~CREATE.CPU_ACCESS_REQUIRED;
+  if (r.mem === 'sys' || r.mem === 'gtt') b.hasTt = true; // ttm_bo_handle_move_mem / ttm_bo_validate: ttm_tt_create
+  else if (r.mem === 'vram') b.hasTt = false; // ttm_bo_move_to_ghost: the ghost keeps the old tt
   b.mem = r.mem;
   b.vis = r.vis;
   touch(b); // the new resource goes to the LRU tail (ttm_resource_alloc → ttm_resource_add_bulk_move / lru tail)
