@@ -75,9 +75,10 @@ export function dumbCreate(s: MState, dev: number, size: number): MObject | numb
 }
 
 /** amdgpu_dma_buf_create_obj: a foreign dma-buf becomes an sg bo, created in CPU with
- * preferred = allowed = GTT (flags 0: vgem's dma-bufs carry none). */
-export function sgImport(s: MState, dev: number, bytes: number, dmabuf: number): MObject | number {
-  const o = boCreate(s, dev, { size: BigInt(bytes), align: 4096n, domains: 0x1, flags: 0, kind: 'sg', importOf: dmabuf });
+ * preferred = allowed = GTT; another amdgpu's bo passes on its CPU_GTT_USWC. */
+export function sgImport(s: MState, dev: number, bytes: number, dmabuf: number, exporter: AmdBo | undefined): MObject | number {
+  const flags = exporter ? exporter.flags & CREATE.CPU_GTT_USWC : 0;
+  const o = boCreate(s, dev, { size: BigInt(bytes), align: 4096n, domains: 0x1, flags, kind: 'sg', importOf: dmabuf });
   if (typeof o !== 'number') o.amd!.preferred = o.amd!.allowed = 0x2;
   return o;
 }
