@@ -15,6 +15,8 @@ export const FAULTS = {
   'revoke-keeps-count': 'drm_vma_node_revoke forgets to drop the allow count while it is above one',
   'import-own-resv': 'a foreign import keeps its own reservation object instead of the dma-buf\'s',
   'fence-close-no-signal': 'vgem_fence_close leaves a closed file\'s fences unsignalled',
+  'amdgpu-flag-whitelist': 'amdgpu GEM_CREATE accepts flags outside its whitelist (VRAM_CONTIGUOUS, unknown bits)',
+  'amdgpu-userptr-mmap': 'amdgpu GEM_MMAP and mmap of a userptr bo are allowed',
   'throw-on-huge-dumb': 'dumb create throws a JS exception for width > 0x10000000 (an escaped exception)',
   'ttm-evict-pinned': 'TTM: ttm_mem_evict_first evicts pinned buffers (they stay on the LRU)',
   'ttm-lose-contents': 'TTM: ttm_bo_move_memcpy copies nothing (a move loses the contents)',

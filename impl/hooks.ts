@@ -10,6 +10,7 @@ import type { DrmFile } from './core/drm_file.ts';
 import type { GemObject } from './core/drm_gem.ts';
 import type { DmaBuf } from './core/dma_buf.ts';
 import type { Vma } from './core/mm.ts';
+import type { File } from './core/vfs.ts';
 import type { ErrPtr } from './core/errptr.ts';
 import type { PageStore } from './core/pages.ts';
 import type { DmaFence } from './core/resv.ts';
@@ -50,6 +51,11 @@ export interface GemObjectFuncs {
   close?(obj: GemObject, file: DrmFile): void;
   /** 0 or -errno; called by drm_gem_mmap_obj and drm_gem_prime_mmap. */
   mmap?(obj: GemObject, vma: Vma): number;
+  /** drm_gem_object_funcs.pin/unpin: an importer's attach pins the exported object */
+  pin?(obj: GemObject): number;
+  unpin?(obj: GemObject): void;
+  /** the driver's export refusals before drm_gem_prime_export (amdgpu_gem_prime_export): 0 or -errno */
+  exportCheck?(obj: GemObject): number;
   readonly vmOps?: VmOps;
   readonly debug?: GemObjectDebug;
 }
@@ -76,6 +82,8 @@ export interface DrmDriver {
   readonly features: { readonly render: boolean; readonly prime: boolean };
   /** 0 or -errno; fills args.handle/pitch/size. Absent: MODE_*_DUMB give ENOSYS. */
   dumbCreate?(file: DrmFile, dev: DrmDevice, args: DumbArgs): number;
+  /** The DRM fd's f_op->mmap when the driver has its own (amdgpu_mmap ≤5.13). Absent: drm_gem_mmap. */
+  fopsMmap?(filp: File, vma: Vma): number;
   /** Absent: drm_gem_dumb_map_offset. */
   dumbMapOffset?(file: DrmFile, dev: DrmDevice, handle: number): bigint | ErrPtr;
   /** Absent: drm_gem_prime_import. */

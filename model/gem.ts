@@ -2,12 +2,15 @@
 import { ok, err, type Outcome } from '../ir/outcome.ts';
 import { Errno, PAGE_SIZE } from '../ir/uapi.ts';
 import { DEVICES } from './devices.ts';
+import { dumbCreate } from './amdgpu/bo.ts';
+import { CREATE, touch } from './amdgpu/ttm.ts';
 import { handleCount, lowestFree, type MDrmFile, type MObject, type MState } from './state.ts';
 
 /** drm_gem_handle_create_tail: lowest free handle ≥ 1 in this file (idr_alloc(…, 1, 0)). */
 export function handleCreate(f: MDrmFile, obj: MObject): number {
   const h = lowestFree(f.handles, 1);
   f.handles.set(h, obj.id);
+  if (obj.amd) touch(obj.amd); // amdgpu_gem_object_open: the unreserve puts the bo at its LRU tail
   return h;
 }
 
@@ -18,6 +21,7 @@ export function handleDelete(s: MState, f: MDrmFile, h: number): Outcome {
   f.prime = f.prime.filter((e) => e.handle !== h); // drm_prime_remove_buf_handle: by handle
   f.handles.delete(h);
   const obj = s.objects.get(id)!;
+  if (obj.amd) touch(obj.amd); // amdgpu_gem_object_close: ttm_eu_backoff_reservation
   if (handleCount(s, id) === 0) {
     // drm_gem_object_handle_free: the flink name goes with the last handle, not at free.
     if (obj.name) s.devices[obj.dev].names.delete(obj.name);
@@ -78,7 +82,7 @@ export function createDumb(s: MState, f: MDrmFile, width: number, height: number
   const size = height * stride;
   if ((Math.ceil(size / PAGE_SIZE) * PAGE_SIZE) >>> 0 === 0) return err(Errno.EINVAL); // PAGE_ALIGN wraps
   const layout = DEVICES[s.devices[f.dev].kind].dumbLayout(width, height, bpp);
-  const obj = createObject(s, f.dev, layout.size);
+  const obj = s.devices[f.dev].amd ? dumbCreate(s, f.dev, layout.size) : createObject(s, f.dev, layout.size);
   if (typeof obj === 'number') return err(obj);
   const handle = handleCreate(f, obj); // drm_gem_shmem_create_with_handle, then the creation ref goes
   return ok({ handle: BigInt(handle), pitch: BigInt(layout.pitch), size: BigInt(layout.size) });
@@ -88,7 +92,9 @@ export function createDumb(s: MState, f: MDrmFile, width: number, height: number
 export function mapDumb(s: MState, f: MDrmFile, h: number): Outcome {
   const obj = lookup(s, f, h);
   if (!obj) return err(Errno.ENOENT);
-  if (obj.importOf !== null) return err(Errno.EINVAL);
+  // amdgpu: .dumb_map_offset = amdgpu_mode_dumb_mmap, the GEM_MMAP rules
+  if (obj.amd && (obj.amd.kind === 'userptr' || obj.amd.flags & CREATE.NO_CPU_ACCESS)) return err(Errno.EPERM);
+  if (obj.importOf !== null && !obj.amd) return err(Errno.EINVAL);
   return ok({ offset: BigInt(obj.offsetPage!) * BigInt(PAGE_SIZE) });
 }
 

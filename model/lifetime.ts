@@ -7,6 +7,8 @@
  * unrooted cycle: obj->dma_buf is only set while the object has handles.
  */
 import { handleDelete } from './gem.ts';
+import { boUnpin } from './amdgpu/bo.ts';
+import { gpuIdle, release } from './amdgpu/ttm.ts';
 import type { MDrmFile, MState } from './state.ts';
 
 /** drm_file_free: drm_gem_release (every handle, as GEM_CLOSE), drm_master_release,
@@ -18,6 +20,9 @@ function releaseDrmFile(s: MState, f: MDrmFile): void {
   if (f.magic && f.master !== null) dev.magics.get(f.master)?.delete(f.magic);
   if (f.isMaster && dev.master === f.master) dev.master = null;
   s.files.delete(f.id);
+  // amdgpu postclose (sim): with the device's last file gone nothing can observe the GPU,
+  // which finishes every job; idle zombies are reclaimed
+  if (dev.amd && ![...s.files.values()].some((g) => g.kind === 'drm' && g.dev === f.dev)) gpuIdle(dev.amd);
 }
 
 export function collect(s: MState): void {
@@ -50,8 +55,11 @@ export function collect(s: MState): void {
     }
   }
   for (const f of [...s.files.values()]) if (f.kind === 'dmabuf' && !liveFiles.has(f.id)) s.files.delete(f.id);
+  // dma_buf_detach of a non-amdgpu importer first: amdgpu_dma_buf_unpin
+  for (const o of s.objects.values()) if (!liveObjs.has(o.id) && o.pinsAmd) boUnpin(o.pinsAmd);
   for (const o of [...s.objects.values()]) {
     if (liveObjs.has(o.id)) continue;
+    if (o.amd) release(o.amd); // ttm_bo_release: freed, or a zombie while busy
     // drm_gem_object_release → drm_gem_free_mmap_offset: the offset is reused from now on.
     if (o.offsetPage !== null) s.devices[o.dev].offsets.remove(o.offsetPage);
     s.objects.delete(o.id);

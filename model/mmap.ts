@@ -8,6 +8,7 @@ import { Errno, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MMAP_LEN_LIMIT, PA
 import { FNV_BASIS, fnv1a, fnv1aZeros, patternByte } from '../ir/pattern.ts';
 import { handleCount, type MFile, type MObject, type MState } from './state.ts';
 import { DEVICES } from './devices.ts';
+import * as amd from './amdgpu/vm.ts';
 
 const P = BigInt(PAGE_SIZE);
 
@@ -63,6 +64,11 @@ function gemAlive(s: MState, obj: MObject): boolean {
 
 /** drm_gem_mmap: exact lookup, allow list, then drm_gem_mmap_obj and the object's mmap. */
 function drmGemMmap(s: MState, file: MFile & { kind: 'drm' }, pgoff: bigint, pages: number, prot: number, shared: boolean, mayWrite: boolean): Outcome {
+  if (s.devices[file.dev].amd && s.profile.amdgpuLegacyMmap) {
+    // 5.10 amdgpu_mmap → ttm_bo_mmap: a non-exact lookup, no GEM liveness check
+    const o = amd.legacyLookup(s, file.dev, pgoff, pages);
+    return o ? amd.drmMmap(s, file.id, file.handles.values(), o, Number(pgoff), pages, prot, shared, mayWrite) : err(Errno.EINVAL);
+  }
   const node = pgoff > BigInt(Number.MAX_SAFE_INTEGER) ? null : s.devices[file.dev].offsets.lookupExact(Number(pgoff), pages);
   if (!node) return err(Errno.EINVAL);
   const obj = [...s.objects.values()].find((o) => o.dev === file.dev && o.offsetPage === node.start)!;
@@ -71,6 +77,7 @@ function drmGemMmap(s: MState, file: MFile & { kind: 'drm' }, pgoff: bigint, pag
   if (!gemAlive(s, obj)) return err(Errno.EINVAL);
   // drm_vma_node_is_allowed: the file must hold a handle to the object.
   if (![...file.handles.values()].includes(obj.id)) return err(Errno.EACCES);
+  if (obj.amd) return amd.drmMmap(s, file.id, file.handles.values(), obj, Number(pgoff), pages, prot, shared, mayWrite);
   if (obj.importOf !== null) {
     // drm_gem_shmem_mmap: imports are redirected to dma_buf_mmap(obj->dma_buf, vma, 0);
     // vm_file becomes the dma-buf's file.
@@ -83,6 +90,8 @@ function drmGemMmap(s: MState, file: MFile & { kind: 'drm' }, pgoff: bigint, pag
 /** dma_buf_mmap_internal → drm_gem_dmabuf_mmap → drm_gem_prime_mmap → the object's mmap. */
 function dmaBufMmap(s: MState, d: MFile & { kind: 'dmabuf' }, pgoff: bigint, pages: number, prot: number, shared: boolean, mayWrite: boolean): Outcome {
   if (pgoff + BigInt(pages) > BigInt(d.size / PAGE_SIZE)) return err(Errno.EINVAL);
+  const exporter = s.objects.get(d.exporter)!;
+  if (exporter.amd) return amd.dmaBufMmap(s, d.id, exporter, Number(pgoff), pages, prot, shared, mayWrite);
   // drm_gem_shmem_fault ignores vm_pgoff (it holds the fake offset), so a dma-buf mapping at
   // a nonzero pgoff still shows the object from byte 0. (Observed rule to keep an eye on.)
   return finishMmap(s, d.id, s.objects.get(d.exporter)!, pages, prot, shared, mayWrite);
@@ -136,8 +145,11 @@ export function access(s: MState, map: bigint, offset: bigint, len: bigint, writ
     const n = Number(len - done < P - BigInt(inPage) ? len - done : P - BigInt(inPage));
     if (page >= BigInt(m.pages)) return sig('SIGSEGV'); // outside the vma (harness rule)
     if (m.prot === 0 || (write && !(m.prot & PROT_WRITE))) return sig('SIGSEGV');
-    const pi = Number(page);
-    if (pi >= obj.size / PAGE_SIZE) return sig('SIGBUS'); // drm_gem_shmem_fault
+    const pi = Number(page) + (m.pageBase ?? 0);
+    if (obj.amd) {
+      const r = amd.fault(obj.amd, pi); // amdgpu_gem_fault
+      if (r) return sig(r);
+    } else if (pi >= obj.size / PAGE_SIZE) return sig('SIGBUS'); // drm_gem_shmem_fault
     if (write) {
       let bytes = obj.pages.get(pi);
       if (!bytes) obj.pages.set(pi, (bytes = new Uint8Array(PAGE_SIZE)));

@@ -14,12 +14,17 @@ import { collect } from './lifetime.ts';
 import { access, mmap, mprotect, munmap } from './mmap.ts';
 import { fdToHandle, handleToFd } from './prime.ts';
 import { newState, type MDrmFile, type MState } from './state.ts';
+import { AMDGPU_CALLS } from '../ir/calls/amdgpu.ts';
+import { deviceParams } from '../ir/devices.ts';
+import { amdgpuIoctl } from './amdgpu/ioctl.ts';
+import { newAmdDev } from './amdgpu/ttm.ts';
 
 /** Whether the device's driver table has this driver ioctl. */
 function driverHas(s: MState, f: MDrmFile, op: OpName): boolean {
   const dev = DEVICES[s.devices[f.dev].kind];
   if (op === 'fence_attach' || op === 'fence_signal') return dev.fences;
   if (op === 'ro_create') return s.profile.roCreateIoctl && dev.roCreate;
+  if (Object.prototype.hasOwnProperty.call(AMDGPU_CALLS, op)) return s.devices[f.dev].amd !== undefined;
   return false;
 }
 
@@ -53,7 +58,7 @@ function ioctl(s: MState, op: OpName, a: readonly bigint[]): Outcome {
     case 'fence_attach': return fenceAttach(s, f, u32(a[1]), u32(a[2]));
     case 'fence_signal': return fenceSignal(s, f, BigInt(u32(a[1])), u32(a[2]));
     case 'ro_create': return roCreate(s, f, u64(a[1]));
-    default: return err(Errno.EINVAL);
+    default: return s.devices[f.dev].amd ? amdgpuIoctl(s, f, op, a) : err(Errno.EINVAL);
   }
 }
 
@@ -78,6 +83,7 @@ export class ModelSession implements Session {
     this.state = newState(cfg.profile, cfg.devices, (k) => DEVICES[k].offsetStartPage);
     // driver probe: boot buffers take their offsets before any program runs
     this.state.devices.forEach((d, dev) => {
+      if (d.kind === 'amdgpu') d.amd = newAmdDev(deviceParams('amdgpu', cfg.deviceParams?.[dev]));
       for (const bytes of DEVICES[d.kind].bootBuffers) {
         const size = Math.ceil(bytes / 4096) * 4096;
         const offsetPage = d.offsets.insert(size / 4096);

@@ -5,6 +5,8 @@ import { createObject, handleCreate, lookup } from './gem.ts';
 import { installFd } from './files.ts';
 import type { MDmaBuf, MDrmFile, MState } from './state.ts';
 import { DEVICES } from './devices.ts';
+import { boPin, boUnpin, sgImport } from './amdgpu/bo.ts';
+import { CREATE } from './amdgpu/ttm.ts';
 
 /** drm_prime_handle_to_fd_ioctl → drm_gem_prime_handle_to_fd. */
 export function handleToFd(s: MState, f: MDrmFile, h: number, flags: number): Outcome {
@@ -18,6 +20,8 @@ export function handleToFd(s: MState, f: MDrmFile, h: number, flags: number): Ou
   if (dmabuf === undefined) {
     dmabuf = obj.importOf ?? obj.dmaBuf ?? undefined;
     if (dmabuf === undefined) {
+      // amdgpu_gem_prime_export: userptr and per-VM bos are not exported
+      if (obj.amd && (obj.amd.kind === 'userptr' || obj.amd.flags & CREATE.VM_ALWAYS_VALID)) return err(Errno.EPERM);
       const d: MDmaBuf = { kind: 'dmabuf', id: s.nextId++, exporter: obj.id, size: obj.size, writable: (flags & DRM_RDWR) !== 0 };
       s.files.set(d.id, d);
       obj.dmaBuf = d.id;
@@ -46,9 +50,27 @@ export function fdToHandle(s: MState, f: MDrmFile, fd: number): Outcome {
   if (exporter.dev !== f.dev) {
     // drm_gem_prime_import_dev, foreign: a new object every time, holding the dma-buf
     // (import_attach) and getting its own fake offset (__drm_gem_shmem_create).
-    const created = createObject(s, f.dev, d.size, false, d.id);
-    if (typeof created === 'number') return err(created);
-    obj = created;
+    if (s.devices[f.dev].amd) {
+      // amdgpu_dma_buf_create_obj: an sg bo over the foreign pages
+      const created = sgImport(s, f.dev, d.size, d.id, exporter.amd);
+      if (typeof created === 'number') return err(created);
+      obj = created;
+    } else {
+      // dma_buf_attach of a dynamic exporter by a static importer pins it: amdgpu_dma_buf_pin
+      // → amdgpu_bo_pin(bo, GTT), until the importer's object is freed (dma_buf_detach)
+      const pin = exporter.amd;
+      if (pin) {
+        const r = boPin(pin, 0x2);
+        if (r) return err(r);
+      }
+      const created = createObject(s, f.dev, d.size, false, d.id);
+      if (typeof created === 'number') {
+        if (pin) boUnpin(pin);
+        return err(created);
+      }
+      if (pin) created.pinsAmd = pin;
+      obj = created;
+    }
   } // else self-import: the same object (drm_gem_prime_import_dev: obj->dev == dev)
   if (obj.dmaBuf === null) obj.dmaBuf = d.id;
   const h = handleCreate(f, obj);

@@ -2,6 +2,7 @@
 import type { DeviceName } from '../ir/devices.ts';
 import type { Profile } from '../ir/target.ts';
 import { OffsetSpace } from './offsets.ts';
+import type { AmdBo, AmdDev } from './amdgpu/ttm.ts';
 
 export interface MObject {
   readonly id: number;
@@ -20,6 +21,10 @@ export interface MObject {
   offsetPage: number | null;
   /** backing pages (index → bytes); absent pages read as zeros. Unused for imports. */
   readonly pages: Map<number, Uint8Array>;
+  /** an amdgpu object's TTM bo (model/amdgpu/) */
+  readonly amd?: AmdBo;
+  /** a non-amdgpu import of an amdgpu dma-buf: the exporter bo its attachment pins in GTT */
+  pinsAmd?: AmdBo;
 }
 
 export interface MFence {
@@ -64,6 +69,8 @@ export interface MMapping {
   /** object whose pages back the mapping; the mapping holds it alive. */
   readonly obj: number;
   readonly pages: number;
+  /** TTM mappings (amdgpu): mapping page i shows object page pageBase + i */
+  readonly pageBase?: number;
   prot: number;
   readonly mayWrite: boolean;
 }
@@ -75,6 +82,8 @@ export interface MDevice {
   /** dev->master (an id; new masters get new ids), and the magic map of each master. */
   master: number | null;
   readonly magics: Map<number, Map<number, number | null>>;
+  /** the simulated amdgpu's TTM state and contexts (amdgpu devices only) */
+  amd?: AmdDev;
 }
 
 export interface MState {

@@ -13,6 +13,10 @@ import { File, FMODE_READ, FMODE_WRITE } from './vfs.ts';
 export interface DmaBufOps {
   release(buf: DmaBuf): void;
   mmap?(buf: DmaBuf, vma: Vma): number;
+  /** dma_buf_ops.pin: a non-dynamic importer's attach pins the exporter's buffer (0 or -errno) */
+  pin?(buf: DmaBuf): number;
+  /** dma_buf_ops.unpin: at that importer's detach */
+  unpin?(buf: DmaBuf): void;
 }
 
 export class DmaBuf {

@@ -15,7 +15,11 @@ export const drmFops: FileOps = {
     // drm_prime_destroy_file_private: WARN_ON(!RB_EMPTY_ROOT(&prime_fpriv->dmabufs))
     if (file.prime.byHandle.size) file.dev.kernel.warn('prime-cache', `file ${file.id}: PRIME cache not empty at close`);
   },
-  mmap: drmGemMmap,
+  // the driver's fops->mmap (amdgpu_mmap ≤5.13), else drm_gem_mmap
+  mmap(filp, vma) {
+    const drv = (filp.priv as DrmFile).dev.driver;
+    return drv.fopsMmap ? drv.fopsMmap(filp, vma) : drmGemMmap(filp, vma);
+  },
 };
 
 export function isDrmFile(f: File): boolean {

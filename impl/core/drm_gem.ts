@@ -22,6 +22,8 @@ export class GemObject {
   name = 0;
   dmaBuf: DmaBuf | null = null;
   importAttach: DmaBuf | null = null;
+  /** the import's attachment pinned the exporter's buffer (a non-dynamic importer) */
+  importPinned = false;
   readonly vmaNode = new VmaNode(this);
   /** obj->_resv, embedded */
   readonly ownResv = new DmaResv(this);

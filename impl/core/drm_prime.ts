@@ -18,6 +18,13 @@ const gemDmaBufOps: DmaBufOps = {
   mmap(buf, vma) {
     return drmGemPrimeMmap(buf.priv, vma);
   },
+  // drm_gem_map_attach → drm_gem_pin → obj->funcs->pin (amdgpu: amdgpu_dma_buf_pin)
+  pin(buf) {
+    return buf.priv.funcs.pin ? buf.priv.funcs.pin(buf.priv) : 0;
+  },
+  unpin(buf) {
+    buf.priv.funcs.unpin?.(buf.priv);
+  },
 };
 
 export function drmGemPrimeMmap(obj: GemObject, vma: Vma): number {
@@ -42,6 +49,9 @@ function drmGemPrimeExport(obj: GemObject, flags: number): DmaBuf {
 /** export_and_register_object: obj->dma_buf takes its own dma-buf reference. */
 function exportAndRegisterObject(obj: GemObject, flags: number): DmaBuf | ErrPtr {
   if (obj.handleCount === 0) return ERR_PTR(Errno.ENOENT);
+  // obj->funcs->export (amdgpu_gem_prime_export) refuses some objects before exporting
+  const refused = obj.funcs.exportCheck?.(obj) ?? 0;
+  if (refused) return ERR_PTR(-refused);
   const buf = drmGemPrimeExport(obj, flags); // the new file's first reference is ours
   obj.dmaBuf = buf;
   buf.file.get();
@@ -93,8 +103,19 @@ function drmGemPrimeImport(dev: DrmDevice, buf: DmaBuf): GemObject | ErrPtr {
     return buf.priv;
   }
   if (!dev.driver.gemPrimeImportSgTable) return ERR_PTR(Errno.EINVAL);
+  // dma_buf_attach of a non-dynamic importer: a dynamic exporter pins its buffer
+  // (dma_buf_dynamic_attach → ops->pin) until the detach in drm_prime_gem_destroy
+  const pinned = !!buf.ops.pin;
+  if (buf.ops.pin) {
+    const r = buf.ops.pin(buf);
+    if (r) return ERR_PTR(-r);
+  }
   const obj = dev.driver.gemPrimeImportSgTable(dev, buf);
-  if (IS_ERR(obj)) return obj;
+  if (IS_ERR(obj)) {
+    if (pinned) buf.ops.unpin?.(buf);
+    return obj;
+  }
+  obj.importPinned = pinned;
   buf.file.get(); // the attachment's dma-buf reference (get_dma_buf)
   obj.importAttach = buf;
   // the importer shares the exporter's reservation object, so fences meet there
@@ -133,5 +154,8 @@ export function drmPrimeFdToHandle(fds: FdTable, file: DrmFile, fd: number): num
 export function drmPrimeGemDestroy(obj: GemObject): void {
   const buf = obj.importAttach;
   obj.importAttach = null;
+  // dma_buf_detach: a pinning attach unpins
+  if (buf && obj.importPinned) buf.ops.unpin?.(buf);
+  obj.importPinned = false;
   buf?.file.put();
 }

@@ -3,6 +3,7 @@
  * an O(1) exact lookup by start page, and the per-file allow counts that gate mmap.
  */
 import { DrmMm, type MmNode } from './drm_mm.ts';
+import { Treap } from './treap.ts';
 import type { FaultSet } from '../faults.ts';
 
 /** drm_vma_offset_manager_init with DRM_FILE_PAGE_OFFSET_START / _SIZE (64-bit). */
@@ -26,6 +27,9 @@ export class VmaNode {
 export class VmaOffsetManager {
   private readonly mm: DrmMm;
   private readonly byStart = new Map<number, VmaNode>();
+  /** the nodes by descending start, for drm_vma_offset_lookup_locked's O(log n) search */
+  private readonly ordered = new Treap<{ readonly start: number; readonly node: VmaNode | null }>((a, b) => b.start - a.start);
+  private readonly keys = new Map<VmaNode, { readonly start: number; readonly node: VmaNode | null }>();
   private last: VmaNode | null = null;
 
   constructor(
@@ -49,6 +53,9 @@ export class VmaOffsetManager {
     if (!n) return false;
     node.mm = n;
     this.byStart.set(n.start, node);
+    const key = { start: n.start, node };
+    this.keys.set(node, key);
+    this.ordered.insert(key);
     this.last = node;
     return true;
   }
@@ -58,6 +65,9 @@ export class VmaOffsetManager {
     if (!node.mm) return;
     if (this.byStart.get(node.mm.start) === node) {
       this.byStart.delete(node.mm.start);
+      const key = this.keys.get(node);
+      if (key) this.ordered.delete(key);
+      this.keys.delete(node);
       this.mm.remove(node.mm);
     }
     if (this.last === node) this.last = null;
@@ -68,6 +78,14 @@ export class VmaOffsetManager {
   exactLookup(pgoff: number, pages: number): VmaNode | null {
     const n = this.byStart.get(pgoff);
     return n && n.pages >= pages ? n : null;
+  }
+
+  /** drm_vma_offset_lookup_locked: the node with the greatest start ≤ pgoff, if it covers
+   * [pgoff, pgoff + pages) (the legacy ttm_bo_mmap path's non-exact lookup). */
+  lookup(pgoff: number, pages: number): VmaNode | null {
+    const best = this.ordered.lowerBound({ start: pgoff, node: null })?.node ?? null;
+    if (!best || best.start + best.pages < pgoff + pages) return null;
+    return best;
   }
 
   /** drm_vma_node_allow: counted, once per handle created. */

@@ -317,6 +317,16 @@ export function ttmBoMoveMemcpy(bo: TtmBufferObject, ctx: TtmOperationCtx, newMe
   const bdev = bo.bdev;
   const ret = bdev.faults.has('ignore-busy') ? 0 : ttmBoWaitCtx(bo, ctx);
   if (ret) return ret;
+  return ttmBoMoveAccel(bo, newMem);
+}
+
+/**
+ * A driver's copy engine move finished by ttm_bo_move_accel_cleanup with pipelining (amdgpu
+ * amdgpu_move_blit): the copy is queued on the GPU behind the bo's fences, so the CPU does not
+ * wait; the contents arrive as with ttm_bo_move_memcpy (synchronous here, and jobs write no
+ * contents), the old resource goes, a tt is dropped when the new manager does not use one.
+ */
+export function ttmBoMoveAccel(bo: TtmBufferObject, newMem: TtmResource): number {
   const old = bo.resource;
   const newMan = bdev.managers[newMem.memType]!;
   if (old && !bdev.faults.has('lose-contents')) {

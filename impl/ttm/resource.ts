@@ -76,6 +76,12 @@ export interface TtmResourceManagerFunc {
   /** a resource, or a negative errno (-ENOSPC when nothing fits) */
   alloc(man: TtmResourceManager, bo: TtmBufferObject, p: TtmPlace): TtmResource | number;
   free(man: TtmResourceManager, res: TtmResource): void;
+  /** (6.2+ ttm_resource_manager_func.compatible) does res lie wholly inside p's window?
+   * Absent: the range check on res->start of 6.1's ttm_resource_places_compat. Managers that
+   * do not place by start (amdgpu's counting managers) answer here. */
+  compatible?(man: TtmResourceManager, res: TtmResource, p: TtmPlace): boolean;
+  /** (6.2+ ttm_resource_manager_func.intersects) does res have a page inside p's window? */
+  intersects?(man: TtmResourceManager, res: TtmResource, p: TtmPlace): boolean;
 }
 
 /** struct ttm_resource_manager. size is in pages (the kernel's man->size for range managers). */
@@ -151,7 +157,10 @@ export function ttmResourceDelBulkMove(res: TtmResource, bo: TtmBufferObject): v
 /** ttm_resource_places_compat (6.1): inside a place's window, same type, contiguous if asked. */
 export function ttmResourcePlacesCompat(res: TtmResource, places: readonly TtmPlace[]): boolean {
   for (const heap of places) {
-    if (res.start < heap.fpfn || (heap.lpfn && res.start + res.numPages > heap.lpfn)) continue;
+    const man = res.bo.bdev.managers[res.memType];
+    if (man?.func.compatible && res.memType === heap.memType) {
+      if (!man.func.compatible(man, res, heap)) continue;
+    } else if (res.start < heap.fpfn || (heap.lpfn && res.start + res.numPages > heap.lpfn)) continue;
     if (res.memType === heap.memType && (!(heap.flags & TTM_PL_FLAG_CONTIGUOUS) || res.placement & TTM_PL_FLAG_CONTIGUOUS)) return true;
   }
   return false;

@@ -1,0 +1,119 @@
+/** Contexts, command submission and fences (amdgpu_ctx.c, amdgpu_cs.c; sim: one gfx ring per
+ * context whose jobs finish only when gemcheck completes them or the kernel waits). */
+import { ok, err, type Outcome } from '../../ir/outcome.ts';
+import { Errno } from '../../ir/uapi.ts';
+import { lookup } from '../gem.ts';
+import { lowestFree, type MDrmFile, type MState } from '../state.ts';
+import { completeJob, placement, touch, validate, type AmdBo, type AmdDev, type Job } from './ttm.ts';
+
+const LATEST = 0xffff_ffff_ffff_ffffn;
+const SCHED_JOBS = 32n; // amdgpu_sched_jobs: the ring window of amdgpu_ctx_get_fence
+
+function ctxs(d: AmdDev, f: MDrmFile) {
+  let m = d.ctxs.get(f.id);
+  if (!m) d.ctxs.set(f.id, (m = new Map()));
+  return m;
+}
+
+/** amdgpu_ctx_alloc: idr_alloc(…, 1, 0). */
+export function ctxAlloc(d: AmdDev, f: MDrmFile): Outcome {
+  const m = ctxs(d, f);
+  const id = lowestFree(m, 1);
+  m.set(id, { next: 1 });
+  return ok({ ctx: BigInt(id) });
+}
+
+/** amdgpu_ctx_free: the id goes; its jobs stay pending on the ring. */
+export function ctxFree(d: AmdDev, f: MDrmFile, id: number): Outcome {
+  return ctxs(d, f).delete(id) ? ok() : err(Errno.EINVAL);
+}
+
+/** amdgpu_cs_ioctl: every bo is looked up, all are reserved, each validated in list order
+ * (amdgpu_cs_bo_validate), then one job fences them all. */
+export function csSubmit(s: MState, d: AmdDev, f: MDrmFile, ctxId: number, handles: readonly number[]): Outcome {
+  const ctx = ctxs(d, f).get(ctxId);
+  if (!ctx) return err(Errno.EINVAL);
+  const list: AmdBo[] = [];
+  for (const h of handles) {
+    if (h === 0) continue;
+    const o = lookup(s, f, h);
+    if (!o) return err(Errno.ENOENT); // amdgpu_bo_list_create: nothing validated
+    if (!list.includes(o.amd!)) list.push(o.amd!);
+  }
+  const reserved = new Set(list); // ttm_eu_reserve_buffers: the whole list is locked
+  for (const bo of list) {
+    if (bo.pins) continue; // pinned bos are not moved
+    let r = validate(bo, placement(d, bo.flags, bo.preferred), undefined, reserved);
+    if (r === 'ENOMEM' && bo.allowed !== bo.preferred) r = validate(bo, placement(d, bo.flags, bo.allowed), undefined, reserved);
+    if (r) {
+      list.forEach(touch); // ttm_eu_backoff_reservation
+      return err(Errno[r]);
+    }
+  }
+  const job: Job = { ctx: `${f.id}:${ctxId}`, seq: ctx.next++, bos: list, done: false };
+  d.jobs.push(job);
+  list.forEach(touch); // ttm_eu_fence_buffer_objects: each to its LRU tail, in list order
+  return ok({ seq: BigInt(job.seq) });
+}
+
+/** amdgpu_ctx_get_fence: EINVAL for the future, null = no fence (older than the window, or
+ * seq 0: signalled), else the job (possibly done). */
+function getFence(d: AmdDev, f: MDrmFile, ctxId: number, seqArg: bigint): Job | null | 'EINVAL' {
+  const ctx = ctxs(d, f).get(ctxId);
+  if (!ctx) return 'EINVAL';
+  const next = BigInt(ctx.next);
+  const seq = seqArg === LATEST ? next - 1n : seqArg;
+  if (seq >= next) return 'EINVAL';
+  if (seq === 0n || seq + SCHED_JOBS < next) return null;
+  return d.jobs.find((j) => j.ctx === `${f.id}:${ctxId}` && BigInt(j.seq) === seq)!;
+}
+
+/** gemcheck: the GPU finishes the context's jobs up to seq. */
+export function csComplete(d: AmdDev, f: MDrmFile, ctxId: number, seqArg: bigint): Outcome {
+  const ctx = ctxs(d, f).get(ctxId);
+  if (!ctx) return err(Errno.EINVAL);
+  const seq = seqArg === LATEST ? BigInt(ctx.next - 1) : seqArg;
+  if (seq >= BigInt(ctx.next)) return err(Errno.EINVAL);
+  const last = d.jobs.filter((j) => j.ctx === `${f.id}:${ctxId}` && BigInt(j.seq) <= seq).pop();
+  if (last) completeJob(d, last);
+  return ok();
+}
+
+/** amdgpu_cs_wait_ioctl: status 1 = still busy (poll); a nonzero timeout waits. */
+export function waitCs(d: AmdDev, f: MDrmFile, ctxId: number, seq: bigint, timeout: bigint): Outcome {
+  const fe = getFence(d, f, ctxId, seq);
+  if (fe === 'EINVAL') return err(Errno.EINVAL);
+  if (fe && !fe.done && timeout === 0n) return ok({ status: 1n });
+  if (fe) completeJob(d, fe);
+  return ok({ status: 0n });
+}
+
+/** amdgpu_cs_wait_fences_ioctl over two fences of one context: the lookups run inside the
+ * loops, so a fence after the one that decides is never looked up. */
+export function waitFences(d: AmdDev, f: MDrmFile, ctxId: number, s0: bigint, s1: bigint, waitAll: number, timeout: bigint): Outcome {
+  if (waitAll) {
+    // amdgpu_cs_wait_all_fences: r = 1; NULL fences are skipped; a poll of a busy one stops (r = 0)
+    for (const sq of [s0, s1]) {
+      const fe = getFence(d, f, ctxId, sq);
+      if (fe === 'EINVAL') return err(Errno.EINVAL);
+      if (!fe || fe.done) continue;
+      if (timeout === 0n) return ok({ status: 0n, first: 0n });
+      completeJob(d, fe);
+    }
+    return ok({ status: 1n, first: 0n });
+  }
+  // amdgpu_cs_wait_any_fence: first = ~0; a NULL fence (seq 0, or older than the ring window)
+  // returns at once with its index; then dma_fence_wait_any_timeout
+  const fs: Job[] = [];
+  for (const [i, sq] of [s0, s1].entries()) {
+    const fe = getFence(d, f, ctxId, sq);
+    if (fe === 'EINVAL') return err(Errno.EINVAL);
+    if (!fe) return ok({ status: 1n, first: BigInt(i) });
+    fs.push(fe);
+  }
+  const i = fs.findIndex((j) => j.done);
+  if (i >= 0) return ok({ status: 1n, first: BigInt(i) });
+  if (timeout === 0n) return ok({ status: 0n, first: 0xffff_ffffn }); // idx not set
+  completeJob(d, fs[0]);
+  return ok({ status: 1n, first: 0n });
+}
