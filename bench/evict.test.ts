@@ -1,0 +1,18 @@
+// Smoke test of the eviction benchmark's workload (bench/evict.ts): it runs clean on impl and
+// evicts on nearly every CS, so the numbers `npm run bench` prints are about evictions.
+import { describe, expect, it } from 'vitest';
+import { implTarget } from '../impl/target.ts';
+import { BENCH_CFG, evictWorkload } from './evict.ts';
+
+describe('bench/evict.ts workload', () => {
+  it('every call succeeds and most CS calls evict', () => {
+    const t = implTarget();
+    const p = evictWorkload(300, 800);
+    const r = t.runSync!(p, BENCH_CFG);
+    expect(r.outcomes.filter((o) => o.status !== 'ok')).toEqual([]);
+    expect(r.selfCheck).toEqual([]);
+    const line = t.notes!().join(' ');
+    const evictions = Number(/TTM: ([\d,]+) evictions/.exec(line)?.[1].replace(/,/g, ''));
+    expect(evictions).toBeGreaterThan(700); // 700 CS calls, three buffers each
+  });
+});
