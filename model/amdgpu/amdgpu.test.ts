@@ -11,7 +11,8 @@ import { ModelSession } from '../model.ts';
 
 const P = 4096n;
 const VRAM = 4n, GTT = 2n, CPU = 1n;
-const CAR = 1n, NO_CPU = 2n, DISCARD = 0x1000n;
+const CAR = 1n, NO_CPU = 2n, CONTIG = 0x20n, ALWAYS_VALID = 0x40n, DISCARD = 0x1000n;
+const NOW = 1n << 40n; // the sim's CLOCK_MONOTONIC: earlier timeouts poll
 const RW = 3n, SHARED = 1n, PRIVATE = 2n;
 
 /** A session on small managers: VRAM 64 pages (16 visible), GTT 64 pages. */
@@ -225,7 +226,7 @@ describe('amdgpu model: CPU access', () => {
     expect(d.out('read', 1n, 0n, 16384n).digest).toBe(digest);
   });
 
-  it('faults: pinned in invisible VRAM → SIGBUS; partly visible → SIGBUS; sg → SIGBUS', () => {
+  it('faults: a partly visible bo is moved into visible VRAM (not wholly visible); pins use the window', () => {
     const d = dev();
     const a = d.create(4n, VRAM);
     d.out('amdgpu_bo_pin', d.fd, a, VRAM); // pins set CPU_ACCESS_REQUIRED: a goes visible
@@ -234,8 +235,8 @@ describe('amdgpu model: CPU access', () => {
     const c = d.create(8n, VRAM); // topdown: 4 invisible + 4 visible
     expect(d.info(c).visible).toBe(0n);
     expect(d.map(c, 1n).status).toBe('ok');
-    expect(errno(d.x('read', 1n, 0n, 1n))).toBe('SIGBUS');
-    expect(d.info(c).domain).toBe(VRAM); // partly visible: not moved (amdgpu_bo_in_cpu_visible_vram)
+    expect(errno(d.x('read', 1n, 0n, 1n))).toBe('ok'); // amdgpu_bo_fault_reserve_notify: offset + size > vis
+    expect(d.info(c)).toEqual({ domain: VRAM, visible: 1n, pins: 0n }); // 8 visible pages were free
     d.out('gem_close', d.fd, b);
     const e = d.create(4n, VRAM);
     d.out('amdgpu_bo_pin', d.fd, e, VRAM); // CPU_ACCESS_REQUIRED: e would be visible...
@@ -252,7 +253,7 @@ describe('amdgpu model: CPU access', () => {
     d.out('amdgpu_cs', d.fd, ctx, a, 0n, 0n);
     d.out('amdgpu_bo_pin', d.fd, a, VRAM); // sets CPU_ACCESS_REQUIRED, then the move clears it
     expect(d.info(a)).toEqual({ domain: VRAM, visible: 1n, pins: 1n });
-    expect(d.out('amdgpu_gem_op', d.fd, a, 0n, 0n).flags).toBe(0n);
+    expect(d.out('amdgpu_gem_op', d.fd, a, 0n, 0n).flags).toBe(CONTIG); // amdgpu_bo_pin sets VRAM_CONTIGUOUS
     expect(d.out('amdgpu_wait_cs', d.fd, ctx, 1n, 0n).status).toBe(1n); // a GTT → VRAM blit does not wait
     d.out('amdgpu_bo_unpin', d.fd, a);
     const b = d.create(4n, GTT);
@@ -260,19 +261,19 @@ describe('amdgpu model: CPU access', () => {
     d.out('amdgpu_bo_pin', d.fd, b, CPU); // GTT → SYSTEM: ttm_bo_wait_ctx
     expect(d.info(b)).toEqual({ domain: CPU, visible: 0n, pins: 1n });
     expect(d.out('amdgpu_wait_cs', d.fd, ctx, 2n, 0n).status).toBe(0n);
-    expect(d.out('amdgpu_gem_op', d.fd, b, 0n, 0n).flags).toBe(CAR); // pins set it; no VRAM move
+    expect(d.out('amdgpu_gem_op', d.fd, b, 0n, 0n).flags).toBe(CAR | CONTIG); // pins set them; no VRAM move
   });
 
   it('a SYSTEM bo without a tt moves to VRAM by a null move: CPU_ACCESS_REQUIRED stays', () => {
     const d = dev();
     const a = d.create(1n, CPU);
     d.out('amdgpu_bo_pin', d.fd, a, VRAM);
-    expect(d.out('amdgpu_gem_op', d.fd, a, 0n, 0n).flags).toBe(CAR);
+    expect(d.out('amdgpu_gem_op', d.fd, a, 0n, 0n).flags).toBe(CAR | CONTIG);
     const b = d.create(1n, CPU);
     expect(d.map(b, 1n).status).toBe('ok');
     d.out('read', 1n, 0n, 1n); // the fault populates a tt
     d.out('amdgpu_bo_pin', d.fd, b, VRAM);
-    expect(d.out('amdgpu_gem_op', d.fd, b, 0n, 0n).flags).toBe(0n);
+    expect(d.out('amdgpu_gem_op', d.fd, b, 0n, 0n).flags).toBe(CONTIG);
   });
 
   it('pinned in invisible VRAM: SIGBUS; unpinned: the fault moves it', () => {
@@ -372,7 +373,7 @@ describe('amdgpu model: contexts and fences', () => {
     // wait_all stops at the first busy fence when polling
     expect(d.out('amdgpu_wait_fences', d.fd, ctx, 1n, 9n, 1n, 0n)).toEqual({ status: 0n, first: 0n });
     expect(d.out('amdgpu_wait_fences', d.fd, ctx, 0n, 2n, 1n, 0n)).toEqual({ status: 0n, first: 0n });
-    d.out('amdgpu_wait_cs', d.fd, ctx, 2n, 1n); // waits: 1 and 2 complete (in order)
+    d.out('amdgpu_wait_cs', d.fd, ctx, 2n, NOW); // waits: 1 and 2 complete (in order)
     expect(d.out('amdgpu_wait_fences', d.fd, ctx, 1n, 2n, 1n, 0n)).toEqual({ status: 1n, first: 0n });
     d.out('amdgpu_cs', d.fd, ctx, 0n, 0n, 0n);
     expect(d.out('amdgpu_wait_fences', d.fd, ctx, 3n, 1n, 0n, 0n)).toEqual({ status: 1n, first: 1n });
