@@ -68,6 +68,8 @@ export function gemOpen(s: MState, f: MDrmFile, name: number): Outcome {
   const id = name > 0x7fffffff ? undefined : s.devices[f.dev].names.get(name);
   if (id === undefined) return err(Errno.ENOENT);
   const obj = s.objects.get(id)!;
+  // amdgpu_gem_object_open: a VM_ALWAYS_VALID bo of another file's VM → EPERM, no handle
+  if (obj.amd && obj.amd.vmFile !== null && obj.amd.vmFile !== f.id) return err(Errno.EPERM);
   return ok({ handle: BigInt(handleCreate(f, obj)), size: BigInt(obj.size) });
 }
 

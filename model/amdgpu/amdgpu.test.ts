@@ -11,7 +11,8 @@ import { ModelSession } from '../model.ts';
 
 const P = 4096n;
 const VRAM = 4n, GTT = 2n, CPU = 1n;
-const CAR = 1n, NO_CPU = 2n, DISCARD = 0x1000n;
+const CAR = 1n, NO_CPU = 2n, CONTIG = 0x20n, ALWAYS_VALID = 0x40n, DISCARD = 0x1000n;
+const NOW = 1n << 40n; // the sim's CLOCK_MONOTONIC: earlier timeouts poll
 const RW = 3n, SHARED = 1n, PRIVATE = 2n;
 
 /** A session on small managers: VRAM 64 pages (16 visible), GTT 64 pages. */
@@ -225,7 +226,7 @@ describe('amdgpu model: CPU access', () => {
     expect(d.out('read', 1n, 0n, 16384n).digest).toBe(digest);
   });
 
-  it('faults: pinned in invisible VRAM → SIGBUS; partly visible → SIGBUS; sg → SIGBUS', () => {
+  it('faults: a partly visible bo is moved into visible VRAM (not wholly visible); pins use the window', () => {
     const d = dev();
     const a = d.create(4n, VRAM);
     d.out('amdgpu_bo_pin', d.fd, a, VRAM); // pins set CPU_ACCESS_REQUIRED: a goes visible
@@ -234,8 +235,8 @@ describe('amdgpu model: CPU access', () => {
     const c = d.create(8n, VRAM); // topdown: 4 invisible + 4 visible
     expect(d.info(c).visible).toBe(0n);
     expect(d.map(c, 1n).status).toBe('ok');
-    expect(errno(d.x('read', 1n, 0n, 1n))).toBe('SIGBUS');
-    expect(d.info(c).domain).toBe(VRAM); // partly visible: not moved (amdgpu_bo_in_cpu_visible_vram)
+    expect(errno(d.x('read', 1n, 0n, 1n))).toBe('ok'); // amdgpu_bo_fault_reserve_notify: offset + size > vis
+    expect(d.info(c)).toEqual({ domain: VRAM, visible: 1n, pins: 0n }); // 8 visible pages were free
     d.out('gem_close', d.fd, b);
     const e = d.create(4n, VRAM);
     d.out('amdgpu_bo_pin', d.fd, e, VRAM); // CPU_ACCESS_REQUIRED: e would be visible...
@@ -252,7 +253,7 @@ describe('amdgpu model: CPU access', () => {
     d.out('amdgpu_cs', d.fd, ctx, a, 0n, 0n);
     d.out('amdgpu_bo_pin', d.fd, a, VRAM); // sets CPU_ACCESS_REQUIRED, then the move clears it
     expect(d.info(a)).toEqual({ domain: VRAM, visible: 1n, pins: 1n });
-    expect(d.out('amdgpu_gem_op', d.fd, a, 0n, 0n).flags).toBe(0n);
+    expect(d.out('amdgpu_gem_op', d.fd, a, 0n, 0n).flags).toBe(CONTIG); // amdgpu_bo_pin sets VRAM_CONTIGUOUS
     expect(d.out('amdgpu_wait_cs', d.fd, ctx, 1n, 0n).status).toBe(1n); // a GTT → VRAM blit does not wait
     d.out('amdgpu_bo_unpin', d.fd, a);
     const b = d.create(4n, GTT);
@@ -260,19 +261,19 @@ describe('amdgpu model: CPU access', () => {
     d.out('amdgpu_bo_pin', d.fd, b, CPU); // GTT → SYSTEM: ttm_bo_wait_ctx
     expect(d.info(b)).toEqual({ domain: CPU, visible: 0n, pins: 1n });
     expect(d.out('amdgpu_wait_cs', d.fd, ctx, 2n, 0n).status).toBe(0n);
-    expect(d.out('amdgpu_gem_op', d.fd, b, 0n, 0n).flags).toBe(CAR); // pins set it; no VRAM move
+    expect(d.out('amdgpu_gem_op', d.fd, b, 0n, 0n).flags).toBe(CAR | CONTIG); // pins set them; no VRAM move
   });
 
   it('a SYSTEM bo without a tt moves to VRAM by a null move: CPU_ACCESS_REQUIRED stays', () => {
     const d = dev();
     const a = d.create(1n, CPU);
     d.out('amdgpu_bo_pin', d.fd, a, VRAM);
-    expect(d.out('amdgpu_gem_op', d.fd, a, 0n, 0n).flags).toBe(CAR);
+    expect(d.out('amdgpu_gem_op', d.fd, a, 0n, 0n).flags).toBe(CAR | CONTIG);
     const b = d.create(1n, CPU);
     expect(d.map(b, 1n).status).toBe('ok');
     d.out('read', 1n, 0n, 1n); // the fault populates a tt
     d.out('amdgpu_bo_pin', d.fd, b, VRAM);
-    expect(d.out('amdgpu_gem_op', d.fd, b, 0n, 0n).flags).toBe(0n);
+    expect(d.out('amdgpu_gem_op', d.fd, b, 0n, 0n).flags).toBe(CONTIG);
   });
 
   it('pinned in invisible VRAM: SIGBUS; unpinned: the fault moves it', () => {
@@ -372,7 +373,7 @@ describe('amdgpu model: contexts and fences', () => {
     // wait_all stops at the first busy fence when polling
     expect(d.out('amdgpu_wait_fences', d.fd, ctx, 1n, 9n, 1n, 0n)).toEqual({ status: 0n, first: 0n });
     expect(d.out('amdgpu_wait_fences', d.fd, ctx, 0n, 2n, 1n, 0n)).toEqual({ status: 0n, first: 0n });
-    d.out('amdgpu_wait_cs', d.fd, ctx, 2n, 1n); // waits: 1 and 2 complete (in order)
+    d.out('amdgpu_wait_cs', d.fd, ctx, 2n, NOW); // waits: 1 and 2 complete (in order)
     expect(d.out('amdgpu_wait_fences', d.fd, ctx, 1n, 2n, 1n, 0n)).toEqual({ status: 1n, first: 0n });
     d.out('amdgpu_cs', d.fd, ctx, 0n, 0n, 0n);
     expect(d.out('amdgpu_wait_fences', d.fd, ctx, 3n, 1n, 0n, 0n)).toEqual({ status: 1n, first: 1n });
@@ -438,5 +439,194 @@ describe('amdgpu model: PRIME', () => {
     expect(errno(d.x('amdgpu_gem_mmap', d.fd, u))).toBe(Errno.EPERM);
     const v = d.create(1n, GTT, 0x40n);
     expect(errno(d.x('prime_handle_to_fd', d.fd, v, 2n))).toBe(Errno.EPERM);
+  });
+});
+
+describe('amdgpu model: docs/amdgpu.md revision 2', () => {
+  it('amdgpu_bo_pin: the VRAM place is CONTIGUOUS, so a wholly visible bo is reallocated (evicting)', () => {
+    const d = dev(); // 16 visible pages
+    const a = d.create(8n, VRAM, CAR); // visible (CPU_ACCESS_REQUIRED is then cleared)
+    const c = d.create(8n, VRAM, CAR); // visible: the visible pool is full
+    expect([d.info(a).visible, d.info(c).visible, d.usage(0x17n)]).toEqual([1n, 1n, 16n]);
+    d.out('amdgpu_bo_pin', d.fd, c, VRAM); // not compatible (ttm_resource_compat): 8 more visible pages
+    expect(d.info(c)).toEqual({ domain: VRAM, visible: 1n, pins: 1n });
+    expect(d.info(a)).toEqual({ domain: VRAM, visible: 0n, pins: 0n }); // evicted to fpfn = vis
+    // a second pin finds the resource contiguous: count + 1, no move
+    d.out('amdgpu_bo_pin', d.fd, c, VRAM);
+    expect(d.info(c).pins).toBe(2n);
+  });
+
+  it('amdgpu_bo_pin sets VRAM_CONTIGUOUS first, even when it then fails (userptr → EPERM)', () => {
+    const d = dev();
+    const u = d.out('amdgpu_gem_userptr', d.fd, 0x7f00_0000_0000n, P, 1n).handle;
+    expect(errno(d.x('amdgpu_bo_pin', d.fd, u, GTT))).toBe(Errno.EPERM);
+    expect(d.out('amdgpu_gem_op', d.fd, u, 0n, 0n).flags).toBe(CONTIG);
+  });
+
+  it('dumb buffers carry VRAM_CONTIGUOUS: their resource is contiguous, a pin needs no new room', () => {
+    const d = dev();
+    const h = d.out('create_dumb', d.fd, 64n, 256n, 32n, 0n).handle; // 16 pages, CAR: all visible VRAM
+    expect(d.usage(0x17n)).toBe(16n);
+    d.out('amdgpu_bo_pin', d.fd, h, VRAM); // compatible: no reallocation (else ENOMEM: nothing to evict)
+    expect(d.info(h)).toEqual({ domain: VRAM, visible: 1n, pins: 1n });
+  });
+
+  it('faults: with vis = 0 every VRAM fault is SIGBUS ("should never happen" check); GTT maps', () => {
+    const d = dev({ params: { visible_kib: 0 } });
+    const a = d.create(4n, VRAM);
+    expect(d.map(a, 4n).status).toBe('ok');
+    expect(errno(d.x('read', 1n, 0n, 1n))).toBe('SIGBUS');
+    expect(d.info(a).domain).toBe(VRAM);
+    const g = d.create(4n, GTT);
+    expect(d.map(g, 4n).status).toBe('ok');
+    expect(errno(d.x('read', 2n, 0n, 1n))).toBe('ok');
+  });
+
+  it('faults: a pinned bo wholly in visible VRAM maps (only a not wholly visible one is SIGBUS)', () => {
+    const d = dev();
+    const a = d.create(4n, VRAM);
+    d.out('amdgpu_bo_pin', d.fd, a, VRAM); // visible window
+    expect(d.map(a, 4n).status).toBe('ok');
+    expect(errno(d.x('read', 1n, 0n, 1n))).toBe('ok');
+  });
+
+  it('userptr VALIDATE: validated into GTT at creation; ENOMEM → no handle', () => {
+    const d = dev(); // GTT 64 pages
+    const u = d.out('amdgpu_gem_userptr', d.fd, 0x7f00_0000_0000n, 32n * P, 4n | 1n).handle;
+    expect(d.info(u).domain).toBe(GTT);
+    expect(d.usage(0x11n)).toBe(32n);
+    const g = d.create(24n, GTT);
+    d.out('amdgpu_bo_pin', d.fd, g, GTT);
+    expect(errno(d.x('amdgpu_gem_userptr', d.fd, 0x7f00_0010_0000n, 48n * P, 4n | 1n))).toBe(Errno.ENOMEM);
+    const v = d.out('amdgpu_gem_userptr', d.fd, 0x7f00_0010_0000n, 8n * P, 1n).handle; // no VALIDATE
+    expect(v).toBe(3n); // the failed one took no handle
+    expect(d.info(v).domain).toBe(CPU);
+  });
+
+  it('timeouts are absolute: below the sim clock (2^40 ns) they poll, from it on they wait', () => {
+    const d = dev();
+    const ctx = d.ctx();
+    const a = d.create(1n, GTT);
+    d.out('amdgpu_cs', d.fd, ctx, a, 0n, 0n);
+    expect(d.out('amdgpu_gem_wait_idle', d.fd, a, 1n).status).toBe(1n);
+    expect(d.out('amdgpu_wait_cs', d.fd, ctx, 1n, NOW - 1n).status).toBe(1n);
+    expect(d.out('amdgpu_wait_fences', d.fd, ctx, 1n, 1n, 1n, 1000n)).toEqual({ status: 0n, first: 0n });
+    expect(d.out('amdgpu_wait_cs', d.fd, ctx, 1n, NOW).status).toBe(0n);
+    expect(d.out('amdgpu_gem_wait_idle', d.fd, a, 0n).status).toBe(0n);
+  });
+
+  it('one ring: completing a job completes every job submitted before it, on any context', () => {
+    const d = dev();
+    const c1 = d.ctx(), c2 = d.ctx();
+    d.out('amdgpu_cs', d.fd, c1, 0n, 0n, 0n);
+    d.out('amdgpu_cs', d.fd, c2, 0n, 0n, 0n);
+    d.out('amdgpu_cs', d.fd, c1, 0n, 0n, 0n);
+    d.out('amdgpu_cs_complete', d.fd, c2, 1n);
+    expect(d.out('amdgpu_wait_cs', d.fd, c1, 1n, 0n).status).toBe(0n);
+    expect(d.out('amdgpu_wait_cs', d.fd, c1, 2n, 0n).status).toBe(1n);
+  });
+
+  it('CS order: userptr bos are validated and put at the LRU tail in reverse list order', () => {
+    const d = dev(); // GTT 64 pages
+    const ctx = d.ctx();
+    const u1 = d.out('amdgpu_gem_userptr', d.fd, 0x7f00_0000_0000n, 32n * P, 4n | 1n).handle;
+    const u2 = d.out('amdgpu_gem_userptr', d.fd, 0x7f00_0010_0000n, 32n * P, 4n | 1n).handle;
+    d.out('amdgpu_cs', d.fd, ctx, u1, u2, 0n); // (3) = [u2, u1]: u1 is the most recently used
+    d.out('amdgpu_cs_complete', d.fd, ctx, 1n);
+    d.create(1n, GTT); // evicts the GTT LRU head
+    expect([d.info(u1).domain, d.info(u2).domain]).toEqual([GTT, CPU]);
+  });
+
+  it('CS order: a repeated bo is validated first (the duplicates list), before the list', () => {
+    const d = dev(); // VRAM 64 pages
+    const ctx = d.ctx();
+    const a = d.create(48n, CPU);
+    const b = d.create(48n, CPU);
+    d.out('amdgpu_gem_op', d.fd, a, 1n, VRAM); // preferred VRAM, allowed VRAM|GTT
+    d.out('amdgpu_gem_op', d.fd, b, 1n, VRAM);
+    d.out('amdgpu_cs', d.fd, ctx, a, b, b); // b first (reserved a is no victim), then a → GTT
+    expect([d.info(a).domain, d.info(b).domain]).toEqual([GTT, VRAM]);
+  });
+
+  it('CS: the file\'s VM_ALWAYS_VALID bos are revalidated first, reserved, and fenced', () => {
+    const d = dev();
+    const ctx = d.ctx();
+    const v = d.create(32n, VRAM, ALWAYS_VALID);
+    const w = d.create(32n, VRAM);
+    d.create(32n, VRAM); // evicts v (the LRU head) to GTT
+    expect(d.info(v).domain).toBe(GTT);
+    d.out('amdgpu_cs', d.fd, ctx, w, 0n, 0n); // (1) v back to VRAM: w is reserved, the other one goes
+    expect([d.info(v).domain, d.info(w).domain]).toEqual([VRAM, VRAM]);
+    expect(d.out('amdgpu_gem_wait_idle', d.fd, v, 0n).status).toBe(1n); // fenced without being named
+    const fd2 = d.out('open', 0n, 1n).fd; // a render node: a file with its own VM
+    const ctx2 = d.out('amdgpu_ctx_alloc', fd2).ctx;
+    d.out('amdgpu_cs', fd2, ctx2, 0n, 0n, 0n);
+    expect(d.out('amdgpu_gem_wait_idle', d.fd, v, 0n).status).toBe(1n);
+  });
+
+  it('GEM_OPEN of another file\'s VM_ALWAYS_VALID bo → EPERM, no handle; its own file may', () => {
+    const d = dev();
+    const v = d.create(1n, GTT, ALWAYS_VALID);
+    const name = d.out('gem_flink', d.fd, v).name;
+    const fd2 = d.out('open', 0n, 0n).fd;
+    d.out('auth_magic', d.fd, d.out('get_magic', fd2).magic); // the master authenticates it
+    expect(errno(d.x('gem_open', fd2, name))).toBe(Errno.EPERM);
+    const o = d.create(1n, GTT);
+    expect(d.out('gem_flink', d.fd, o).name).toBe(name + 1n);
+    expect(d.out('gem_open', fd2, name + 1n).handle).toBe(1n); // the EPERM took no handle
+    expect(d.out('gem_open', d.fd, name).handle).toBe(3n);
+  });
+
+  it('PRIME: the attach pin and detach unpin touch no LRU (the bo keeps its place)', () => {
+    const d = dev({ devices: ['amdgpu', 'vgem'] }); // GTT 64 pages
+    const x = d.create(32n, GTT);
+    const y = d.create(32n, GTT);
+    const buf = d.out('prime_handle_to_fd', d.fd, x, 2n).dmabuf;
+    const vfd = d.out('open', 1n, 0n).fd;
+    const vh = d.out('prime_fd_to_handle', vfd, buf).handle; // pinned, still at the LRU head
+    expect(d.info(x).pins).toBe(1n);
+    d.out('gem_close', vfd, vh); // unpinned, still at the head
+    d.create(1n, GTT);
+    expect([d.info(x).domain, d.info(y).domain]).toEqual([CPU, GTT]);
+  });
+
+  it('PRIME: a detach unpin leaves a bo on bdev->pinned (not evictable) until its next unreserve', () => {
+    const d = dev({ devices: ['amdgpu', 'vgem'] });
+    const x = d.create(48n, GTT);
+    const buf = d.out('prime_handle_to_fd', d.fd, x, 2n).dmabuf;
+    const vfd = d.out('open', 1n, 0n).fd;
+    const vh = d.out('prime_fd_to_handle', vfd, buf).handle;
+    d.out('amdgpu_gem_op', d.fd, x, 0n, 0n); // an unreserve while pinned: to bdev->pinned
+    d.out('gem_close', vfd, vh);
+    expect(d.info(x).pins).toBe(0n);
+    expect(errno(d.x('amdgpu_gem_create', d.fd, 32n * P, 0n, GTT, 0n))).toBe(Errno.ENOMEM);
+    d.out('amdgpu_gem_op', d.fd, x, 0n, 0n); // back at its LRU tail
+    d.create(32n, GTT);
+    expect(d.info(x).domain).toBe(CPU);
+  });
+
+  it('PRIME: a re-import into a file holding a handle for the dma-buf touches nothing', () => {
+    const d = dev(); // GTT 64 pages
+    const x = d.create(32n, GTT);
+    const y = d.create(32n, GTT);
+    const buf = d.out('prime_handle_to_fd', d.fd, x, 2n).dmabuf;
+    expect(d.out('prime_fd_to_handle', d.fd, buf).handle).toBe(x); // the cached handle
+    d.create(1n, GTT); // x is still the LRU head
+    expect([d.info(x).domain, d.info(y).domain]).toEqual([CPU, GTT]);
+  });
+
+  it('pipelined blits: a fault on a bo with a pending move waits for it (and every earlier job)', () => {
+    const d = dev();
+    const c1 = d.ctx(), c2 = d.ctx();
+    const a = d.create(32n, VRAM); // invisible
+    expect(d.map(a, 1n).status).toBe('ok');
+    d.out('amdgpu_cs', d.fd, c1, 0n, 0n, 0n); // an earlier job on another context
+    d.out('amdgpu_cs', d.fd, c2, a, 0n, 0n);
+    d.create(48n, VRAM); // evicts busy a to GTT by a blit: not waited for
+    expect(d.info(a).domain).toBe(GTT);
+    expect(d.out('amdgpu_wait_cs', d.fd, c2, 1n, 0n).status).toBe(1n);
+    expect(errno(d.x('read', 1n, 0n, 1n))).toBe('ok'); // ttm_bo_vm_fault_idle
+    expect(d.out('amdgpu_wait_cs', d.fd, c2, 1n, 0n).status).toBe(0n);
+    expect(d.out('amdgpu_wait_cs', d.fd, c1, 1n, 0n).status).toBe(0n);
   });
 });

@@ -16,6 +16,8 @@ export interface BoArgs {
   readonly kind: AmdBo['kind'];
   /** import_attach->dmabuf (sg bos) */
   readonly importOf?: number;
+  /** the creating file (VM_ALWAYS_VALID bos share its VM root's reservation) */
+  readonly file?: number;
 }
 
 /** amdgpu_bo_create → ttm_bo_init_reserved. Returns the object, or an errno. */
@@ -49,7 +51,8 @@ export function boCreate(s: MState, dev: number, a: BoArgs): MObject | number {
     preferred: a.domains,
     // user bos that prefer VRAM may fall back to GTT, unless discardable
     allowed: a.domains === 0x4 && !discard ? 0x6 : a.domains,
-    flags: a.flags, priority: discard ? 0 : 1, pins: 0, mem: 'sys', vis: 0, zombie: false, hasTt: a.kind === 'sg', contents,
+    flags: a.flags, priority: discard ? 0 : 1, pins: 0, mem: 'sys', vis: 0, contig: false, zombie: false, moving: null,
+    vmFile: a.flags & CREATE.VM_ALWAYS_VALID ? a.file ?? null : null, hasTt: a.kind === 'sg', contents,
   };
   d.bos.push(bo);
   touch(bo);
@@ -83,8 +86,10 @@ export function sgImport(s: MState, dev: number, bytes: number, dmabuf: number, 
   return o;
 }
 
-/** amdgpu_bo_pin_restricted(bo, domain, 0, 0). */
+/** amdgpu_bo_pin → amdgpu_bo_pin_restricted(bo, domain, 0, 0). Touches no LRU: the caller's
+ * unreserve does (the gemcheck ioctl), or nothing does (a PRIME attach: a plain resv lock). */
 export function boPin(bo: AmdBo, domain: number): 0 | number {
+  bo.flags |= CREATE.VRAM_CONTIGUOUS; // amdgpu_bo_pin, before anything else
   if (bo.kind === 'userptr') return Errno.EPERM; // amdgpu_ttm_tt_get_usermm
   if (bo.preferred & domain) domain &= bo.preferred; // "Check domain to be pinned to against preferred domains"
   if (bo.kind === 'sg') {
@@ -94,22 +99,23 @@ export function boPin(bo: AmdBo, domain: number): 0 | number {
   }
   if (bo.pins) {
     if (!(domain & DOMAIN[bo.mem])) return Errno.EINVAL;
+    // a VRAM_CONTIGUOUS bo pinned in VRAM by a resource that is not contiguous
+    if (bo.mem === 'vram' && bo.flags & CREATE.VRAM_CONTIGUOUS && !bo.contig) return Errno.EINVAL;
     bo.pins++;
-    touch(bo);
     return 0;
   }
-  // "force to pin into visible video ram"
+  // "force to pin into visible video ram"; the VRAM place is CONTIGUOUS (VRAM_CONTIGUOUS), so
+  // a bo in VRAM whose resource is not contiguous is reallocated (ttm_resource_compat)
   if (!(bo.flags & CREATE.NO_CPU_ACCESS)) bo.flags |= CREATE.CPU_ACCESS_REQUIRED;
   const r = validate(bo, placement(bo.dev, bo.flags, domain));
   if (r) return Errno[r];
-  bo.pins = 1; // ttm_bo_pin: the unreserve after it puts the bo on bdev->pinned
-  touch(bo);
+  bo.pins = 1; // ttm_bo_pin: the resource stays on its list until an unreserve moves it to bdev->pinned
   return 0;
 }
 
-/** amdgpu_bo_unpin → ttm_bo_unpin: back at its LRU tail when the count reaches 0. */
+/** amdgpu_bo_unpin → ttm_bo_unpin: no LRU move; the next unreserve or move puts it back at its
+ * LRU tail (ttm_resource_move_to_lru_tail). */
 export function boUnpin(bo: AmdBo): void {
   if (!bo.pins) return; // "WARN_ON_ONCE(!bo->pin_count)": e.g. a detach after a user unpin
   bo.pins--;
-  touch(bo);
 }

@@ -4,7 +4,7 @@ import { ok, err, type Outcome } from '../../ir/outcome.ts';
 import { Errno } from '../../ir/uapi.ts';
 import { lookup } from '../gem.ts';
 import { lowestFree, type MDrmFile, type MState } from '../state.ts';
-import { completeJob, placement, touch, validate, type AmdBo, type AmdDev, type Job } from './ttm.ts';
+import { compatibleWith, polls, completeJob, placement, touch, validate, type AmdBo, type AmdDev, type Job } from './ttm.ts';
 
 const LATEST = 0xffff_ffff_ffff_ffffn;
 const SCHED_JOBS = 32n; // amdgpu_sched_jobs: the ring window of amdgpu_ctx_get_fence
@@ -28,31 +28,51 @@ export function ctxFree(d: AmdDev, f: MDrmFile, id: number): Outcome {
   return ctxs(d, f).delete(id) ? ok() : err(Errno.EINVAL);
 }
 
-/** amdgpu_cs_ioctl: every bo is looked up, all are reserved, each validated in list order
- * (amdgpu_cs_bo_validate), then one job fences them all. */
+/** amdgpu_cs_bo_validate: pinned → skip; preferred, then allowed on ENOMEM. */
+function csValidate(d: AmdDev, bo: AmdBo, reserved: ReadonlySet<AmdBo>): 0 | 'EINVAL' | 'ENOMEM' {
+  if (bo.pins) return 0;
+  const r = validate(bo, placement(d, bo.flags, bo.preferred), undefined, reserved);
+  if (r !== 'ENOMEM' || bo.allowed === bo.preferred) return r;
+  return validate(bo, placement(d, bo.flags, bo.allowed), undefined, reserved);
+}
+
+/** amdgpu_cs_ioctl → amdgpu_cs_parser_bos: the list is reserved, validated in the kernel's
+ * order, then one job fences it and the file's VM_ALWAYS_VALID bos. */
 export function csSubmit(s: MState, d: AmdDev, f: MDrmFile, ctxId: number, handles: readonly number[]): Outcome {
   const ctx = ctxs(d, f).get(ctxId);
   if (!ctx) return err(Errno.EINVAL);
-  const list: AmdBo[] = [];
+  const entries: AmdBo[] = [];
   for (const h of handles) {
     if (h === 0) continue;
     const o = lookup(s, f, h);
     if (!o) return err(Errno.ENOENT); // amdgpu_bo_list_create: nothing validated
-    if (!list.includes(o.amd!)) list.push(o.amd!);
+    entries.push(o.amd!);
   }
-  const reserved = new Set(list); // ttm_eu_reserve_buffers: the whole list is locked
-  for (const bo of list) {
-    if (bo.pins) continue; // pinned bos are not moved
-    let r = validate(bo, placement(d, bo.flags, bo.preferred), undefined, reserved);
-    if (r === 'ENOMEM' && bo.allowed !== bo.preferred) r = validate(bo, placement(d, bo.flags, bo.allowed), undefined, reserved);
+  // amdgpu_bo_list_create: userptr entries fill the array from its end (reverse list order)
+  const array = [...entries.filter((b) => b.kind !== 'userptr'), ...entries.filter((b) => b.kind === 'userptr').reverse()];
+  // ttm_eu_reserve_buffers after the VM root PD: an entry whose resv is already held (a repeat,
+  // or a VM_ALWAYS_VALID bo: the root's resv) goes to the head of the duplicates list
+  const validated: AmdBo[] = [];
+  const dups: AmdBo[] = [];
+  for (const b of array) {
+    if (b.vmFile !== null || validated.includes(b)) dups.unshift(b);
+    else validated.push(b);
+  }
+  const alwaysValid = d.bos.filter((b) => b.vmFile === f.id && !b.zombie); // this VM's per-VM bos
+  const reserved = new Set([...validated, ...alwaysValid]); // all locked under the CS ticket
+  const evicted = alwaysValid.filter((b) => !placement(d, b.flags, b.preferred).some((p) => compatibleWith(b, p)));
+  // amdgpu_vm_validate_pt_bos (sim: "evicted" = not where it prefers), then the duplicates,
+  // then the validated list (amdgpu_cs_list_validate)
+  for (const bo of [...evicted, ...dups, ...validated]) {
+    const r = csValidate(d, bo, reserved);
     if (r) {
-      list.forEach(touch); // ttm_eu_backoff_reservation
+      validated.forEach(touch); // ttm_eu_backoff_reservation
       return err(Errno[r]);
     }
   }
-  const job: Job = { ctx: `${f.id}:${ctxId}`, seq: ctx.next++, bos: list, done: false };
+  const job: Job = { ctx: `${f.id}:${ctxId}`, seq: ctx.next++, bos: [...validated, ...alwaysValid], done: false };
   d.jobs.push(job);
-  list.forEach(touch); // ttm_eu_fence_buffer_objects: each to its LRU tail, in list order
+  validated.forEach(touch); // ttm_eu_fence_buffer_objects: each to its LRU tail, in list order
   return ok({ seq: BigInt(job.seq) });
 }
 
@@ -79,11 +99,11 @@ export function csComplete(d: AmdDev, f: MDrmFile, ctxId: number, seqArg: bigint
   return ok();
 }
 
-/** amdgpu_cs_wait_ioctl: status 1 = still busy (poll); a nonzero timeout waits. */
+/** amdgpu_cs_wait_ioctl: status 1 = still busy (poll); a timeout not in the past waits. */
 export function waitCs(d: AmdDev, f: MDrmFile, ctxId: number, seq: bigint, timeout: bigint): Outcome {
   const fe = getFence(d, f, ctxId, seq);
   if (fe === 'EINVAL') return err(Errno.EINVAL);
-  if (fe && !fe.done && timeout === 0n) return ok({ status: 1n });
+  if (fe && !fe.done && polls(timeout)) return ok({ status: 1n });
   if (fe) completeJob(d, fe);
   return ok({ status: 0n });
 }
@@ -97,7 +117,7 @@ export function waitFences(d: AmdDev, f: MDrmFile, ctxId: number, s0: bigint, s1
       const fe = getFence(d, f, ctxId, sq);
       if (fe === 'EINVAL') return err(Errno.EINVAL);
       if (!fe || fe.done) continue;
-      if (timeout === 0n) return ok({ status: 0n, first: 0n });
+      if (polls(timeout)) return ok({ status: 0n, first: 0n });
       completeJob(d, fe);
     }
     return ok({ status: 1n, first: 0n });
@@ -113,7 +133,7 @@ export function waitFences(d: AmdDev, f: MDrmFile, ctxId: number, s0: bigint, s1
   }
   const i = fs.findIndex((j) => j.done);
   if (i >= 0) return ok({ status: 1n, first: BigInt(i) });
-  if (timeout === 0n) return ok({ status: 0n, first: 0xffff_ffffn }); // idx not set
+  if (polls(timeout)) return ok({ status: 0n, first: 0xffff_ffffn }); // idx not set
   completeJob(d, fs[0]);
   return ok({ status: 1n, first: 0n });
 }

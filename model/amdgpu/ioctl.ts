@@ -7,7 +7,7 @@ import { handleCreate, lookup } from '../gem.ts';
 import type { MDrmFile, MObject, MState } from '../state.ts';
 import { boCreate, boPin, boUnpin, ONCHIP } from './bo.ts';
 import { csComplete, csSubmit, ctxAlloc, ctxFree, waitCs, waitFences } from './cs.ts';
-import { busy, CREATE, DOMAIN, touch, used, waitIdle } from './ttm.ts';
+import { busy, CREATE, destroy, DOMAIN, placement, polls, touch, used, validate, waitIdle } from './ttm.ts';
 
 const ALL_FLAGS = CREATE.CPU_ACCESS_REQUIRED | CREATE.NO_CPU_ACCESS | CREATE.CPU_GTT_USWC | CREATE.VRAM_CLEARED | CREATE.VM_ALWAYS_VALID | CREATE.EXPLICIT_SYNC | CREATE.ENCRYPTED;
 
@@ -24,7 +24,7 @@ function gemCreate(s: MState, f: MDrmFile, size: bigint, align: bigint, domainsA
     flags |= CREATE.NO_CPU_ACCESS;
   }
   for (;;) {
-    const o = boCreate(s, f.dev, { size, align, domains, flags, kind: 'device' });
+    const o = boCreate(s, f.dev, { size, align, domains, flags, kind: 'device', file: f.id });
     if (typeof o !== 'number') return ok({ handle: BigInt(handleCreate(f, o)) });
     // retry: without CPU_ACCESS_REQUIRED, then VRAM-only as VRAM|GTT
     if (flags & CREATE.CPU_ACCESS_REQUIRED) flags &= ~CREATE.CPU_ACCESS_REQUIRED;
@@ -33,14 +33,27 @@ function gemCreate(s: MState, f: MDrmFile, size: bigint, align: bigint, domainsA
   }
 }
 
-/** amdgpu_gem_userptr_ioctl (sim: no user memory behind it; VALIDATE does nothing). */
+/** amdgpu_gem_userptr_ioctl (sim: no user memory behind it; its pages are taken as present). */
 function gemUserptr(s: MState, f: MDrmFile, addr: bigint, size: bigint, flags: number): Outcome {
   if ((addr | size) & 0xfffn) return err(Errno.EINVAL);
   if (flags & ~0xf) return err(Errno.EINVAL); // READONLY | ANONONLY | VALIDATE | REGISTER
   if (!(flags & 1) && !(flags & 8)) return err(Errno.EACCES); // writable needs an MMU notifier
   const o = boCreate(s, f.dev, { size, align: 0n, domains: 0x1, flags: 0, kind: 'userptr' });
   if (typeof o === 'number') return err(o);
-  o.amd!.preferred = o.amd!.allowed = 0x2;
+  const bo = o.amd!;
+  bo.preferred = bo.allowed = 0x2;
+  if (flags & 4) {
+    // AMDGPU_GEM_USERPTR_VALIDATE: ttm_bo_validate into GTT under the reservation; on failure
+    // the object is released and no handle is made
+    const r = validate(bo, placement(bo.dev, bo.flags, 0x2));
+    touch(bo);
+    if (r) {
+      destroy(bo);
+      s.devices[f.dev].offsets.remove(o.offsetPage!);
+      s.objects.delete(o.id);
+      return err(Errno[r]);
+    }
+  }
   return ok({ handle: BigInt(handleCreate(f, o)) });
 }
 
@@ -91,21 +104,26 @@ export function amdgpuIoctl(s: MState, f: MDrmFile, op: OpName, a: readonly bigi
       return ok({ offset: BigInt(obj.offsetPage!) * 4096n });
     case 'amdgpu_gem_op': return gemOp(obj, u32(a[2]), u64(a[3]));
     case 'amdgpu_gem_wait_idle': {
-      // amdgpu_gem_wait_idle_ioctl: timeout 0 polls; any other waits (the GPU finishes, sim)
-      if (u64(a[2]) === 0n) return ok({ status: busy(bo) ? 1n : 0n });
+      // amdgpu_gem_wait_idle_ioctl: a timeout in the past polls; any other waits (the GPU finishes, sim)
+      if (polls(u64(a[2]))) return ok({ status: busy(bo) ? 1n : 0n });
       waitIdle(bo);
       return ok({ status: 0n });
     }
     case 'amdgpu_bo_info':
       return ok({ domain: BigInt(DOMAIN[bo.mem]), visible: bo.mem === 'vram' && bo.vis === bo.pages ? 1n : 0n, pins: BigInt(bo.pins) });
     case 'amdgpu_bo_pin': {
+      // gemcheck: amdgpu_bo_pin under the reservation; the unreserve moves it (bdev->pinned if pinned)
       const r = boPin(bo, u32(a[2]));
+      touch(bo);
       return r ? err(r) : ok();
     }
-    case 'amdgpu_bo_unpin':
-      if (!bo.pins) return err(Errno.EINVAL);
+    case 'amdgpu_bo_unpin': {
+      // gemcheck: amdgpu_bo_unpin under the reservation; the unreserve puts it at its LRU tail at 0
+      const r = bo.pins ? 0 : Errno.EINVAL;
       boUnpin(bo);
-      return ok();
+      touch(bo);
+      return r ? err(r) : ok();
+    }
     default: return err(Errno.EINVAL);
   }
 }

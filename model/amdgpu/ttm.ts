@@ -5,11 +5,13 @@
  * order. Contents belong to the bo, so a move copies nothing here.
  */
 export type Mem = 'sys' | 'gtt' | 'vram' | 'gds' | 'gws' | 'oa';
-/** A place: manager, VRAM window (lpfn = vis → 'vis', fpfn = vis → 'invis') and TOPDOWN. */
+/** A place: manager, VRAM window (lpfn = vis → 'vis', fpfn = vis → 'invis'), TOPDOWN and
+ * TTM_PL_FLAG_CONTIGUOUS. */
 export interface Place {
   readonly mem: Mem;
   readonly win: 'any' | 'vis' | 'invis';
   readonly topdown: boolean;
+  readonly contig?: boolean;
 }
 
 export interface Job {
@@ -36,6 +38,12 @@ export interface AmdBo {
   mem: Mem;
   /** pages of the VRAM resource that are CPU-visible */
   vis: number;
+  /** the resource was allocated by a TTM_PL_FLAG_CONTIGUOUS place (res->placement) */
+  contig: boolean;
+  /** VM_ALWAYS_VALID: the id of the file whose VM it belongs to (its resv is that VM root's) */
+  readonly vmFile: number | null;
+  /** a pipelined blit moved it while busy: the move's fence signals with this job (sim) */
+  moving: Job | null;
   /** released while busy (ttm_bo_release → delayed destroy): memory held, no object */
   zombie: boolean;
   /** bo->ttm exists: made by a move to GTT/SYSTEM, a purge or a CPU fault there; a blit into
@@ -98,21 +106,24 @@ export function placement(d: AmdDev, flags: number, domains: number): Place[] {
   const order: Mem[] = ['vram', 'gtt', 'sys', 'gds', 'gws', 'oa'];
   for (const mem of order) {
     if (!(domains & DOMAIN[mem])) continue;
+    const contig = (flags & CREATE.VRAM_CONTIGUOUS) !== 0; // VRAM_CONTIGUOUS → TTM_PL_FLAG_CONTIGUOUS
     if (mem !== 'vram') ps.push({ mem, win: 'any', topdown: false });
-    else if (flags & CREATE.CPU_ACCESS_REQUIRED) ps.push(vramPlace(d, 'vis', false));
-    else ps.push({ mem, win: 'any', topdown: true });
+    else if (flags & CREATE.CPU_ACCESS_REQUIRED) ps.push(vramPlace(d, 'vis', false, contig));
+    else ps.push({ mem, win: 'any', topdown: true, contig });
   }
   return ps.length ? ps : [{ mem: 'sys', win: 'any', topdown: false }];
 }
 
 /** A VRAM place with lpfn or fpfn = vis; with vis = 0 that is 0, which TTM reads as "no limit". */
-export function vramPlace(d: AmdDev, win: 'vis' | 'invis', topdown: boolean): Place {
-  return { mem: 'vram', win: d.visible === 0 ? 'any' : win, topdown };
+export function vramPlace(d: AmdDev, win: 'vis' | 'invis', topdown: boolean, contig = false): Place {
+  return { mem: 'vram', win: d.visible === 0 ? 'any' : win, topdown, contig };
 }
 
-/** ttm_resource_compatible: same manager and the window holds every page. */
-function compatible(b: AmdBo, p: Place): boolean {
+/** ttm_resource_compatible: same manager, the window holds every page, and a CONTIGUOUS place
+ * wants a resource allocated CONTIGUOUS (ttm_resource_compat). */
+export function compatibleWith(b: AmdBo, p: Place): boolean {
   if (b.mem !== p.mem) return false;
+  if (p.contig && !b.contig) return false;
   return p.win === 'vis' ? b.vis === b.pages : p.win === 'invis' ? b.vis === 0 : true;
 }
 
@@ -124,27 +135,33 @@ function intersects(b: AmdBo, p: Place): boolean {
 
 /** The manager's allocator (amdgpu_vram_mgr_new, amdgpu_gtt_mgr_new, range managers):
  * counts, never fragments. The bo's old resource is still held while the new one is taken. */
-function alloc(b: AmdBo, p: Place): { mem: Mem; vis: number } | null {
+type Res = { mem: Mem; vis: number; contig: boolean };
+function alloc(b: AmdBo, p: Place): Res | null {
   const d = b.dev;
   const u = used(d, p.mem);
-  if (p.mem !== 'vram') return u.pages + b.pages <= d.sizes[p.mem] ? { mem: p.mem, vis: 0 } : null;
+  const contig = p.contig === true; // ttm_resource_init: res->placement = place->flags
+  if (p.mem !== 'vram') return u.pages + b.pages <= d.sizes[p.mem] ? { mem: p.mem, vis: 0, contig } : null;
   const freeVis = d.visible - u.vis;
   const freeInv = d.vram - d.visible - (u.pages - u.vis);
   const n = b.pages;
-  if (p.win === 'vis') return n <= freeVis ? { mem: 'vram', vis: n } : null;
-  if (p.win === 'invis') return n <= freeInv ? { mem: 'vram', vis: 0 } : null;
+  if (p.win === 'vis') return n <= freeVis ? { mem: 'vram', vis: n, contig } : null;
+  if (p.win === 'invis') return n <= freeInv ? { mem: 'vram', vis: 0, contig } : null;
   if (n > freeVis + freeInv) return null;
-  return { mem: 'vram', vis: p.topdown ? n - Math.min(n, freeInv) : Math.min(n, freeVis) };
+  return { mem: 'vram', vis: p.topdown ? n - Math.min(n, freeInv) : Math.min(n, freeVis), contig };
 }
+
+/** amdgpu_gem_timeout: an absolute CLOCK_MONOTONIC time in ns; the sim clock reads 2^40 ns, so
+ * an earlier time polls (like 0) and any other waits (≥ 2^63: forever — the same here). */
+export const polls = (timeout: bigint): boolean => timeout < 1n << 40n;
 
 export function busy(b: AmdBo): boolean {
   return b.dev.jobs.some((j) => !j.done && j.bos.includes(b));
 }
 
-/** Jobs signal in order on their context: completing one completes those before it. Zombies
+/** One gfx ring (sim): completing a job completes every job submitted before it. Zombies
  * left idle are destroyed (ttm_bo_delayed_delete). */
 export function completeJob(d: AmdDev, job: Job): void {
-  for (const j of d.jobs) if (j.ctx === job.ctx && j.seq <= job.seq) j.done = true;
+  for (const j of d.jobs.slice(0, d.jobs.indexOf(job) + 1)) j.done = true;
   for (const b of [...d.bos]) if (b.zombie && !busy(b)) destroy(b);
 }
 
@@ -173,8 +190,13 @@ export function release(b: AmdBo): void {
   if (b.pins) (b.pins = 0), touch(b);
 }
 
-function setResource(b: AmdBo, r: { mem: Mem; vis: number }): void {
+function setResource(b: AmdBo, r: Res): void {
   const from = b.mem;
+  const nullMove = from === 'sys' && !b.hasTt; // ttm_bo_move_null
+  // amdgpu_move_blit (VRAM → GTT or VRAM, GTT or a tt'd SYSTEM → VRAM): pipelined, so
+  // a busy bo has a pending move that signals with its last job (sim: the ring is in order)
+  const blit = !nullMove && ((from === 'vram' && (r.mem === 'gtt' || r.mem === 'vram')) || (r.mem === 'vram' && (from === 'gtt' || from === 'sys')));
+  if (blit && busy(b)) b.moving = b.dev.jobs.filter((j) => !j.done && j.bos.includes(b)).pop()!;
   // amdgpu_bo_move: GTT → SYSTEM (also the second hop of VRAM → SYSTEM) waits for the bo
   // (ttm_bo_wait_ctx) before unbinding
   if (r.mem === 'sys' && (from === 'gtt' || from === 'vram')) waitIdle(b);
@@ -186,6 +208,7 @@ function setResource(b: AmdBo, r: { mem: Mem; vis: number }): void {
   else if (r.mem === 'vram') b.hasTt = false; // ttm_bo_move_to_ghost: the ghost keeps the old tt
   b.mem = r.mem;
   b.vis = r.vis;
+  b.contig = r.contig;
   touch(b); // the new resource goes to the LRU tail (ttm_resource_alloc → ttm_resource_add_bulk_move / lru tail)
 }
 
@@ -212,7 +235,7 @@ function evict(b: AmdBo, reserved: ReadonlySet<AmdBo>): void {
     // in SYSTEM, zeroed
     waitIdle(b);
     b.contents.clear();
-    return setResource(b, { mem: 'sys', vis: 0 });
+    return setResource(b, { mem: 'sys', vis: 0, contig: false });
   }
   const r = memSpace(b, fl[0], fl[1], new Set([...reserved, b]));
   if (r) setResource(b, r); // the idle list ends with CPU, which never fails
@@ -220,11 +243,13 @@ function evict(b: AmdBo, reserved: ReadonlySet<AmdBo>): void {
 
 /** ttm_mem_evict_first: the first evictable bo of the manager's lists, priority 0 → 3, head
  * first; skips bos reserved by this operation and (VRAM) those outside the place's window.
- * Pinned bos are on no list. false = no candidate (EBUSY: the caller moves on). */
+ * Pinned bos are skipped (most are on bdev->pinned, no list). false = no candidate (EBUSY: the caller moves on). */
 function evictFirst(d: AmdDev, p: Place, reserved: ReadonlySet<AmdBo>): boolean {
   for (let prio = 0; prio < 4; prio++) {
     for (const b of d.lru.get(`${p.mem}:${prio}`) ?? []) {
-      if (reserved.has(b) || !intersects(b, p)) continue;
+      // ttm_bo_evict_swapout_allowable (reserved), eviction_valuable (window); a bo pinned
+      // without an unreserve since is still on its list (amdgpu_dma_buf_pin): ttm skips it
+      if (reserved.has(b) || b.pins || !intersects(b, p)) continue;
       if (b.zombie) waitIdle(b); // ttm_bo_cleanup_refs: wait, then the memory goes
       else evict(b, reserved);
       return true;
@@ -236,7 +261,7 @@ function evictFirst(d: AmdDev, p: Place, reserved: ReadonlySet<AmdBo>): boolean 
 /** ttm_bo_mem_space: pass 1 over `places` without eviction, pass 2 over `busyPlaces`
  * evicting (ttm_bo_mem_force_space) until the place fits or nothing is left to evict.
  * TEMPORARY (multihop) GTT bounces are unlimited and leave no trace, so they are not modelled. */
-function memSpace(b: AmdBo, places: readonly Place[], busyPlaces: readonly Place[], reserved: ReadonlySet<AmdBo>): { mem: Mem; vis: number } | null {
+function memSpace(b: AmdBo, places: readonly Place[], busyPlaces: readonly Place[], reserved: ReadonlySet<AmdBo>): Res | null {
   for (const p of places) {
     const r = alloc(b, p);
     if (r) return r;
@@ -254,7 +279,7 @@ function memSpace(b: AmdBo, places: readonly Place[], busyPlaces: readonly Place
 /** ttm_bo_validate (6.1): compatible → 0; pinned → EINVAL; else move, ENOSPC → ENOMEM.
  * `reserved`: the bos this operation holds locked (never evicted by it). */
 export function validate(b: AmdBo, places: readonly Place[], busyPlaces: readonly Place[] = places, reserved: ReadonlySet<AmdBo> = new Set([b])): 0 | 'EINVAL' | 'ENOMEM' {
-  if ([...places, ...busyPlaces].some((p) => compatible(b, p))) return 0;
+  if ([...places, ...busyPlaces].some((p) => compatibleWith(b, p))) return 0;
   if (b.pins) return 'EINVAL';
   const r = memSpace(b, places, busyPlaces, new Set([...reserved, b]));
   if (!r) return 'ENOMEM';

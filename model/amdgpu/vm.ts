@@ -3,7 +3,7 @@
 import { ok, err, type Outcome } from '../../ir/outcome.ts';
 import { Errno } from '../../ir/uapi.ts';
 import type { MObject, MState } from '../state.ts';
-import { CREATE, placement, validate, vramPlace, type AmdBo } from './ttm.ts';
+import { completeJob, CREATE, placement, validate, type AmdBo } from './ttm.ts';
 
 /** amdgpu_gem_object_mmap (6.1) or amdgpu_verify_access + ttm_bo_mmap (5.10), after the
  * lookup; then the mapping, whose page i shows bo page pageBase + i. */
@@ -46,19 +46,23 @@ export function dmaBufMmap(s: MState, dmabuf: number, obj: MObject, pgoff: numbe
 }
 
 /** amdgpu_gem_fault for bo page `pi`: ttm_bo_vm_reserve refuses imported (sg) pages;
- * amdgpu_bo_fault_reserve_notify marks CPU access and moves a bo with no visible page out of
- * invisible VRAM (pinned → SIGBUS; [visible VRAM, GTT] without eviction, then [GTT] with);
- * amdgpu_ttm_io_mem_reserve refuses a VRAM resource reaching past the BAR; a page past the
- * end is SIGBUS (ttm_bo_vm_fault_reserved). null = the page is mapped. */
+ * amdgpu_bo_fault_reserve_notify marks CPU access and moves a bo in VRAM that is not wholly
+ * visible (pinned → SIGBUS; [visible VRAM, GTT] without eviction, then [GTT] with; still not
+ * wholly visible → SIGBUS: "this should never happen", and always with vis = 0);
+ * ttm_bo_vm_fault_reserved waits for a pipelined move, then a page past the end is SIGBUS.
+ * null = the page is mapped. */
 export function fault(bo: AmdBo, pi: number): 'SIGBUS' | null {
   if (bo.kind === 'sg') return 'SIGBUS';
   bo.flags |= CREATE.CPU_ACCESS_REQUIRED;
-  if (bo.mem === 'vram' && bo.vis === 0) {
+  // offset + size <= visible_vram_size, offset = res->start = the last block's end − size
+  const whollyVisible = () => bo.vis === bo.pages;
+  if (bo.mem === 'vram' && !whollyVisible()) {
     if (bo.pins) return 'SIGBUS';
-    const gtt = placement(bo.dev, 0, 0x2);
-    if (validate(bo, [vramPlace(bo.dev, 'vis', false), ...gtt], gtt)) return 'SIGBUS';
+    const places = placement(bo.dev, bo.flags, 0x6); // VRAM (lpfn = vis: CPU_ACCESS_REQUIRED), GTT
+    if (validate(bo, places, places.slice(1))) return 'SIGBUS';
+    if (bo.mem === 'vram' && !whollyVisible()) return 'SIGBUS';
   }
-  if (bo.mem === 'vram' && bo.vis < bo.pages) return 'SIGBUS';
+  if (bo.moving && !bo.moving.done) completeJob(bo.dev, bo.moving); // ttm_bo_vm_fault_idle
   if (pi >= bo.pages) return 'SIGBUS';
   if (bo.mem !== 'vram') bo.hasTt = true; // ttm_tt_populate of a use_tt manager's bo
   return null;
