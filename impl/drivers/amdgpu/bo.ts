@@ -50,9 +50,8 @@ export class AmdgpuBo extends GemTtmObject implements AmdgpuBoState {
   alignment = 0n;
   /** VM_ALWAYS_VALID: the file whose VM root reservation the bo shares */
   vmFile: DrmFile | null = null;
-  /** pins through the gemcheck pin ioctl and through dma-buf attachments (debug bookkeeping) */
-  userPins = 0;
-  attachPins = 0;
+  /** pins taken (the pin ioctl, dma-buf attachments) less unpins: debug bookkeeping */
+  pinsTaken = 0;
   readonly adev: AmdgpuDevice;
   constructor(dev: DrmDevice, size: number, funcs: GemObjectFuncs, adev: AmdgpuDevice) {
     super(dev, size, funcs);
@@ -164,6 +163,7 @@ export function amdgpuBoPin(abo: AmdgpuBo, domainIn: number): number {
     if (!(domain & memTypeToDomain(res.memType))) return -Errno.EINVAL;
     if (res.memType === TTM_PL_VRAM && abo.flags & CREATE_VRAM_CONTIGUOUS && !(res.placement & TTM_PL_FLAG_CONTIGUOUS)) return -Errno.EINVAL;
     ttmBoPin(bo);
+    abo.pinsTaken++;
     return 0;
   }
   // the importer side's dma_buf_pin(import_attach) pins nothing here: the exporters that
@@ -173,12 +173,13 @@ export function amdgpuBoPin(abo: AmdgpuBo, domainIn: number): number {
   const r = ttmBoValidate(bo, both(placementFromDomain(adev, abo.flags, domain)), { interruptible: false, noWaitGpu: false });
   if (r) return r;
   ttmBoPin(bo);
+  abo.pinsTaken++;
   return 0;
 }
 
 /** amdgpu_bo_unpin. */
 export function amdgpuBoUnpin(abo: AmdgpuBo): void {
-  ttmBoUnpin(abo.bo);
+  if (!ttmBoUnpin(abo.bo)) abo.pinsTaken--;
 }
 
 /** amdgpu_gem_object_mmap (6.1) / the legacy amdgpu_verify_access checks (≤5.13). */
@@ -211,7 +212,6 @@ export const amdgpuVmOps: VmOps = {
 function amdgpuDmaBufPin(obj: GemObject): number {
   const abo = obj as AmdgpuBo;
   const r = amdgpuBoPin(abo, DOMAIN_GTT);
-  if (!r) abo.attachPins++;
   unreserveTail(abo);
   return r;
 }
@@ -219,7 +219,6 @@ function amdgpuDmaBufUnpin(obj: GemObject): void {
   const abo = obj as AmdgpuBo;
   if (!abo.bo.pinCount) return;
   amdgpuBoUnpin(abo);
-  if (abo.attachPins) abo.attachPins--;
   unreserveTail(abo);
 }
 
@@ -230,9 +229,8 @@ function amdgpuDebugCheck(obj: GemObject, mappings: readonly Vma[], report: Debu
   const bo = abo.bo;
   if (!bo) return;
   const k = obj.dev.kernel;
-  if (abo.userptr && mappings.length && !k.faults.has('amdgpu-userptr-mmap')) report('amdgpu-userptr', `userptr object ${obj.id} is mapped`);
-  if (!bo.deleted && bo.pinCount !== abo.userPins + abo.attachPins)
-    report('amdgpu-pins', `object ${obj.id}: pin_count ${bo.pinCount}, pins taken ${abo.userPins} (ioctl) + ${abo.attachPins} (dma-buf attachments)`);
+  if (abo.userptr && mappings.length) report('amdgpu-userptr', `userptr object ${obj.id} is mapped`);
+  if (!bo.deleted && bo.pinCount !== abo.pinsTaken) report('amdgpu-pins', `object ${obj.id}: pin_count ${bo.pinCount}, pins taken less unpins ${abo.pinsTaken}`);
   if (bo.type === 'sg' && bo.resource?.memType === TTM_PL_VRAM) report('amdgpu-sg', `imported object ${obj.id} is in VRAM`);
   if (!k.profile.amdgpuLegacyMmap && abo.flags & CREATE_NO_CPU_ACCESS && mappings.length) report('amdgpu-no-cpu-access', `NO_CPU_ACCESS object ${obj.id} is mapped`);
 }

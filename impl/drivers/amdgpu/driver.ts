@@ -418,7 +418,6 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       const abo = lookupBo(file, a[1]);
       if (!abo) return -Errno.ENOENT;
       const ret = amdgpuBoPin(abo, u32(a[2]));
-      if (!ret) abo.userPins++;
       unreserveTail(abo);
       abo.put();
       return ret;
@@ -432,8 +431,6 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       if (!abo.bo.pinCount) ret = -Errno.EINVAL;
       else {
         amdgpuBoUnpin(abo);
-        if (abo.userPins) abo.userPins--;
-        else if (abo.attachPins) abo.attachPins--;
       }
       unreserveTail(abo);
       abo.put();
