@@ -98,6 +98,7 @@ export class ImplSession implements Session {
   teardown(): void {
     this.mm.teardown();
     for (const [fd] of [...this.fds.fds.entries()]) this.fds.close(fd);
+    for (const dev of this.kernel.devices) dev.driver.unload?.(dev);
   }
 
   selfCheck(): readonly Violation[] {

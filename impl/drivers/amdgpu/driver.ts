@@ -133,7 +133,6 @@ const ioctl = (handler: DriverIoctl['handler'], flags = DRM_AUTH | DRM_RENDER_AL
 
 export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, number>> = {}): DrmDriver {
   let adevRef: AmdgpuDevice | null = null;
-  const openFiles = new Set<DrmFile>();
   /** contexts of closed files, whose jobs are still on the ring */
   const closedCtxs: AmdgpuCtx[] = [];
   const devOf = (dev: DrmDevice): AmdgpuDevice => {
@@ -473,21 +472,20 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
     ioctls,
     open(_dev, file) {
       file.driverPriv = new AmdgpuFpriv();
-      openFiles.add(file);
       return 0;
     },
     probe(dev) {
       devOf(dev);
     },
     // amdgpu_driver_postclose_kms → amdgpu_ctx_mgr_fini: the contexts go, their jobs stay on
-    // the ring; once no file is open nothing can observe the GPU, which then finishes
-    // everything (sim) and the zombies are reclaimed — nothing is left at process exit
-    postclose(dev, file) {
-      const fp = fpriv(file);
+    // the ring (their fences live on: a later file can still see their bos busy)
+    postclose(_dev, file) {
+      closedCtxs.push(...fpriv(file).all);
       file.driverPriv = null;
-      openFiles.delete(file);
-      closedCtxs.push(...fp.all);
-      if (openFiles.size) return;
+    },
+    // device teardown at session exit (amdgpu_device_fini → ttm_device_fini): the GPU
+    // finishes every job, the delayed delete reclaims every zombie (remove_all)
+    unload(dev) {
       for (const ctx of closedCtxs.splice(0)) completeUpTo(ctx, ctx.next);
       const bdev = devOf(dev).bdev;
       if (bdev.ddestroy.size) ttmBoDelayedDelete(bdev, true);
