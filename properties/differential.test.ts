@@ -2,7 +2,7 @@
 // and impl agree call by call and every invariant holds after every call, on both profiles.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkModelImpl, failureText } from './support.ts';
+import { checkImplImpl, checkModelImpl, failureText } from './support.ts';
 import { PROFILES, type ProfileName } from '../ir/target.ts';
 import type { DeviceName } from '../ir/devices.ts';
 import { FAULTS, type FaultName } from '../impl/faults.ts';
@@ -58,6 +58,20 @@ describe('the property can fail: every fault switch is caught', () => {
     // the TTM core's switches need a device that moves bos: impl/debug/ttm.test.ts catches
     // each one through the self-checks; end to end they are amdgpu's (bochs never moves)
     if (fault.startsWith('ttm-')) continue;
+    if (fault.startsWith('amdgpu-')) {
+      // amdgpu's switches on amdgpu programs, judged against impl without the switch
+      it(`catches ${fault}`, () => {
+        const cfg = { profile: PROFILES['linux-6.1'], devices: ['amdgpu', 'vgem'] as const };
+        const prop = fc.property(programArb({ maxCalls: 24, devices: 2, uapi: ['core', 'amdgpu', 'vgem'] }), (p) => {
+          const v = checkImplImpl(p, cfg, new Set([fault]));
+          if (v.status !== 'pass') throw new Error(failureText(p, v));
+        });
+        const out = fc.check(prop, { numRuns: 3000, seed: 7 });
+        expect(out.failed).toBe(true);
+        expect(String(out.errorInstance)).toMatch(/first divergence at call|self-check failed|exception escaped/);
+      });
+      continue;
+    }
     it(`catches ${fault}`, () => {
       const profile: ProfileName = fault === 'ro-ignored' ? 'linux-5.10' : 'linux-6.1';
       const out = fc.check(property(profile, new Set([fault])), { numRuns: 3000, seed: 7 });
