@@ -21,7 +21,7 @@ export const FAULTS = {
   'ttm-evict-pinned': 'TTM: ttm_mem_evict_first evicts pinned buffers (they stay on the LRU)',
   'ttm-lose-contents': 'TTM: ttm_bo_move_memcpy copies nothing (a move loses the contents)',
   'ttm-no-zap': 'TTM: ttm_bo_unmap_virtual does nothing (mappings keep translations to the old placement)',
-  'ttm-wrong-victim': 'TTM: ttm_mem_evict_first skips the first candidate of a list (takes the next, else the tail side)',
+  'ttm-wrong-victim': 'TTM: ttm_mem_evict_first walks each LRU from its tail (takes the most recently used candidate)',
   'ttm-ignore-busy': 'TTM: a move does not wait for the bo\'s fences (a busy bo moves)',
   'ttm-miscount-usage': 'TTM: ttm_resource_fini forgets to return the usage',
 } as const;

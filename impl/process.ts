@@ -8,6 +8,8 @@ import { i32, u32, u64 } from '../ir/ints.ts';
 import { err, ok, sig, type Outcome } from '../ir/outcome.ts';
 import type { Session, TargetConfig, Violation } from '../ir/target.ts';
 import { exitCheck, selfCheck } from './debug/index.ts';
+import { ttmObserve } from './debug/ttm.ts';
+import { noTtmStats, type TtmStats } from './ttm/device.ts';
 import { Errno, FD_LIMIT, FIRST_FD, PAGE_SIZE } from '../ir/uapi.ts';
 import { DrmDevice } from './core/drm_device.ts';
 import type { DrmFile } from './core/drm_file.ts';
@@ -27,8 +29,10 @@ export class ImplSession implements Session {
   readonly fds = new FdTable(FIRST_FD, FD_LIMIT);
   readonly mm = new AddressSpace();
 
-  constructor(cfg: TargetConfig, faults: FaultSet = NO_FAULTS) {
+  /** selfChecks (default on): whether the TTM devices' debug observers record decisions */
+  constructor(cfg: TargetConfig, faults: FaultSet = NO_FAULTS, o: { readonly selfChecks?: boolean } = {}) {
     this.kernel = new Kernel(cfg.profile, faults);
+    if (o.selfChecks !== false) this.kernel.ttmObserver = ttmObserve;
     cfg.devices.forEach((kind, i) => {
       const dev = new DrmDevice(this.kernel, i, DRIVERS[kind](cfg.profile, deviceParams(kind, cfg.deviceParams?.[i])));
       this.kernel.devices.push(dev);
@@ -99,6 +103,17 @@ export class ImplSession implements Session {
     this.mm.teardown();
     for (const [fd] of [...this.fds.fds.entries()]) this.fds.close(fd);
     for (const dev of this.kernel.devices) dev.driver.unload?.(dev);
+  }
+
+  /** The TTM counters summed over every device on TTM (for check's summary). */
+  ttmStats(): TtmStats {
+    const sum = noTtmStats();
+    for (const dev of this.kernel.devices) {
+      const bdev = dev.driver.debug?.ttmDevice?.(dev);
+      if (!bdev) continue;
+      for (const k of Object.keys(sum) as (keyof TtmStats)[]) sum[k] += bdev.stats[k];
+    }
+    return sum;
   }
 
   selfCheck(): readonly Violation[] {

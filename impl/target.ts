@@ -13,7 +13,7 @@ export function implTarget(faults: FaultSet = NO_FAULTS, o: ImplTargetOptions = 
   return sessionTarget({
     name: faults.size ? `impl+${[...faults].join('+')}` : 'impl',
     open: (cfg) => {
-      const s = new ImplSession(cfg, faults);
+      const s = new ImplSession(cfg, faults, { selfChecks: o.selfChecks !== false });
       return o.selfChecks === false ? { exec: (op, args) => s.exec(op, args) } : s;
     },
     // ro-ignored plants a bug in a check only the read-only-nodes profile has

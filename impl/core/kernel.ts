@@ -11,6 +11,7 @@ import type { DmaBuf } from './dma_buf.ts';
 import type { DrmDevice } from './drm_device.ts';
 import type { DmaFence } from './resv.ts';
 import type { GemObject } from './drm_gem.ts';
+import type { TtmDevice, TtmObserver } from '../ttm/device.ts';
 
 /** What the debug checks remember between calls (state the kernel itself does not keep);
  * it lives and dies with the kernel instance, so nothing carries over between programs. */
@@ -28,6 +29,8 @@ export class Kernel {
   readonly dmabufs = new Set<DmaBuf>();
   readonly violations: Violation[] = [];
   readonly debug = new KernelDebug();
+  /** With self-checks on: the debug observer every TTM device gets (impl/debug/ttm.ts) */
+  ttmObserver: ((bdev: TtmDevice) => TtmObserver) | null = null;
   private readonly ids: Record<IdKind, number> = { object: 0, dmabuf: 0, file: 0, fence: 0 };
   constructor(
     readonly profile: Profile,

@@ -14,6 +14,10 @@ export class PageStore {
   readable(i: number): Uint8Array | undefined {
     return this.pages.get(i);
   }
+  /** The written pages' indices, ascending (for digests that skip the zero pages). */
+  residentIndices(): number[] {
+    return [...this.pages.keys()].sort((a, b) => a - b);
+  }
   get residentPages(): number {
     return this.pages.size;
   }

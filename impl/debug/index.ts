@@ -11,6 +11,7 @@ import { checkGem } from './gem.ts';
 import { checkLeaks } from './leaks.ts';
 import { checkMm } from './mm.ts';
 import { checkPrime } from './prime.ts';
+import { checkTtm } from './ttm.ts';
 import { World, type DebugSubject } from './world.ts';
 
 export type { DebugSubject } from './world.ts';
@@ -29,6 +30,11 @@ export function selfCheck(s: DebugSubject): Violation[] {
   checkPrime(w, v);
   checkMm(w, v);
   checkFences(w, v);
+  // every TTM device a driver reports (DriverDebug.ttmDevice): state and recorded decisions
+  for (const dev of s.kernel.devices) {
+    const bdev = dev.driver.debug?.ttmDevice?.(dev);
+    if (bdev) checkTtm(bdev, v);
+  }
   return out;
 }
 

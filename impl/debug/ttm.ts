@@ -1,16 +1,135 @@
 /**
- * TTM self-checks (spec §7) over one ttm_device, counted from the holders' side (the live bos)
- * against the managers' own counters and lists. Not wired into ImplSession yet: the TTM core
- * in impl/ttm/ is not used by a device so far.
+ * TTM self-checks (spec §7) over one ttm_device: the state after a call, counted from the
+ * holders' side (the live bos) against the managers' own counters and lists, and the core's
+ * decisions as they happen, through a debug observer (ttmObserve) that judges each move,
+ * purge, eviction and out-of-space answer against a naive recomputation. impl/debug/index.ts
+ * runs checkTtm for every device whose driver reports a TTM device (DriverDebug.ttmDevice).
  */
+import { fnv1a, FNV_BASIS } from '../../ir/pattern.ts';
 import type { DebugReport } from '../hooks.ts';
-import { ttmResourceBacking, type TtmBufferObject } from '../ttm/bo.ts';
-import type { TtmDevice } from '../ttm/device.ts';
-import { TTM_MAX_BO_PRIORITY, type TtmResource } from '../ttm/resource.ts';
+import type { PageStore } from '../core/pages.ts';
+import { ttmBoEvictionValuable, ttmResourceBacking, type TtmBufferObject, type TtmFence, type TtmOperationCtx } from '../ttm/bo.ts';
+import type { TtmDevice, TtmObserver } from '../ttm/device.ts';
+import { TTM_MAX_BO_PRIORITY, ttmResourceManagerUsed, type TtmPlace, type TtmPlacement, type TtmResource, type TtmResourceManager } from '../ttm/resource.ts';
 import type { TtmVma } from '../ttm/bo_vm.ts';
+
+/** A digest of a bo's contents in one backing, over the pages that hold a nonzero byte (a
+ * never-written page and a zeroed one are the same contents), in O(written pages). */
+function contentsDigest(store: PageStore | null, pages: number): number {
+  let h = FNV_BASIS;
+  if (!store) return h;
+  const index = new Uint8Array(4);
+  for (const i of store.residentIndices()) {
+    if (i >= pages) break;
+    const p = store.readable(i)!;
+    if (!p.some((b) => b !== 0)) continue;
+    new DataView(index.buffer).setUint32(0, i);
+    h = fnv1a(fnv1a(h, index), p);
+  }
+  return h;
+}
+
+const busy = (bo: TtmBufferObject): boolean => bo.fences.some((f) => !f.signaled);
+
+/**
+ * The candidate ttm_mem_evict_first (6.1) must take, recomputed naively: priorities 0→3, each
+ * LRU from its head; skipped: pinned bos, resources of another type or that eviction_valuable
+ * refuses, reserved bos (the failed trylock), busy bos under no_wait_gpu, dying bos.
+ */
+export function naiveEvictionVictim(bdev: TtmDevice, man: TtmResourceManager, p: TtmPlace, ctx: TtmOperationCtx): TtmBufferObject | null {
+  const valuable = bdev.funcs.evictionValuable ?? ttmBoEvictionValuable;
+  for (let prio = 0; prio < TTM_MAX_BO_PRIORITY; prio++) {
+    for (const res of man.lru[prio]) {
+      const bo = res.bo;
+      if (bo.pinCount || res.memType !== p.memType || !valuable(bo, p)) continue;
+      if (bdev.reserved.has(bo) || (ctx.noWaitGpu && busy(bo)) || bo.kref.count <= 0) continue;
+      return bo;
+    }
+  }
+  return null;
+}
+
+interface MoveWatch {
+  readonly from: TtmResource | null;
+  readonly digest: number;
+  readonly fences: readonly TtmFence[];
+}
+
+/** The observer: violations wait here until checkTtm drains them. */
+export class TtmDebugObserver implements TtmObserver {
+  readonly violations: { invariant: string; message: string }[] = [];
+  /** per open ttm_bo_mem_space: the places whose eviction found no candidate */
+  private readonly gaveUp: Set<TtmPlace>[] = [];
+  constructor(readonly bdev: TtmDevice) {}
+  private v(invariant: string, message: string): void {
+    this.violations.push({ invariant, message });
+  }
+  moveBegin(bo: TtmBufferObject, newMem: TtmResource, evict: boolean): MoveWatch {
+    // ttm_bo_validate refuses to move a pinned bo; ttm_mem_evict_first skips it
+    if (bo.pinCount) this.v('ttm-pinned-moved', `pinned bo ${bo.id} is being moved${evict ? ' (evicted)' : ''} to ${newMem.memType}`);
+    const from = bo.resource;
+    return {
+      from,
+      digest: contentsDigest(from ? ttmResourceBacking(bo, from) : null, bo.numPages),
+      fences: bo.fences.filter((f) => !f.signaled),
+    };
+  }
+  moveEnd(bo: TtmBufferObject, begun: unknown): void {
+    const w = begun as MoveWatch;
+    const res = bo.resource;
+    const to = res?.memType ?? -1;
+    // ttm_bo_move_memcpy copies every page: the contents survive the move
+    if (contentsDigest(res ? ttmResourceBacking(bo, res) : null, bo.numPages) !== w.digest)
+      this.v('ttm-contents', `bo ${bo.id}: its contents changed moving from ${w.from?.memType ?? 'none'} to ${to}`);
+    // ttm_bo_wait_ctx before the copy: nothing moves under a fence still pending
+    const pending = w.fences.filter((f) => !f.signaled);
+    if (pending.length) this.v('ttm-busy-move', `bo ${bo.id} moved to ${to} with ${pending.length} fence(s) unsignalled (seqno ${pending[0].seqno})`);
+    this.noStaleMapping(bo, 'after a move');
+  }
+  purge(bo: TtmBufferObject): void {
+    if (busy(bo)) this.v('ttm-busy-move', `bo ${bo.id}'s backing was dropped with fences unsignalled`);
+    this.noStaleMapping(bo, 'after a purge');
+  }
+  evictChoice(man: TtmResourceManager, p: TtmPlace, ctx: TtmOperationCtx, victim: TtmBufferObject | null): void {
+    if (victim?.pinCount) this.v('ttm-pinned-moved', `pinned bo ${victim.id} chosen for eviction from ${man.memType}`);
+    const want = naiveEvictionVictim(this.bdev, man, p, ctx);
+    if (want !== victim) this.v('ttm-evict-victim', `eviction from manager ${man.memType} took ${victim ? `bo ${victim.id}` : 'nothing'}, the LRU rule picks ${want ? `bo ${want.id}` : 'nothing'}`);
+    if (!victim) this.gaveUp.at(-1)?.add(p);
+  }
+  memSpaceBegin(): void {
+    this.gaveUp.push(new Set());
+  }
+  memSpaceEnd(): void {
+    this.gaveUp.pop();
+  }
+  noSpace(bo: TtmBufferObject, placement: TtmPlacement, _ctx: TtmOperationCtx): void {
+    // ENOMEM only once eviction found nothing left for every usable busy place
+    const gaveUp = this.gaveUp.at(-1);
+    for (const p of placement.busyPlacement) {
+      if (!ttmResourceManagerUsed(this.bdev.managers[p.memType] ?? null)) continue;
+      if (!gaveUp?.has(p)) this.v('ttm-no-space', `bo ${bo.id}: no space answered for manager ${p.memType} before eviction ran out of candidates`);
+    }
+  }
+  /** ttm_bo_unmap_virtual ran: no mapping keeps a translation */
+  private noStaleMapping(bo: TtmBufferObject, when: string): void {
+    for (const m of bo.mappings) {
+      const ptes = (m as TtmVma).ptes;
+      if (ptes?.size) this.v('ttm-stale-mapping', `bo ${bo.id}: a mapping keeps ${ptes.size} translation(s) ${when}`);
+    }
+  }
+}
+
+/** Attaches the debug observer (once); its findings surface in checkTtm. */
+export function ttmObserve(bdev: TtmDevice): TtmDebugObserver {
+  if (bdev.observer instanceof TtmDebugObserver) return bdev.observer;
+  const o = new TtmDebugObserver(bdev);
+  bdev.observer = o;
+  return o;
+}
 
 export function checkTtm(bdev: TtmDevice, v: DebugReport): void {
   for (const w of bdev.warnings.splice(0)) v('ttm-warn', w);
+  if (bdev.observer instanceof TtmDebugObserver) for (const o of bdev.observer.violations.splice(0)) v(o.invariant, o.message);
   for (const bo of bdev.reserved) if (bo.destroyed) v('ttm-no-use-after-free', `destroyed bo ${bo.id} is still reserved`);
   // usage == Σ resident sizes ≤ capacity, per manager (ttm_resource_init / ttm_resource_fini)
   const resident = new Map<number, number>();

@@ -45,6 +45,7 @@ export function gemTtmDeviceInit(dev: DrmDevice, funcs: TtmDeviceFuncs): TtmDevi
     const t = TTM_FAULTS[f];
     if (t) bdev.faults.add(t);
   }
+  bdev.observer = dev.kernel.ttmObserver?.(bdev) ?? null;
   dev.ttm = bdev;
   return bdev;
 }

@@ -314,7 +314,8 @@ function ttmBoAssignMem(bo: TtmBufferObject, mem: TtmResource): void {
  * resource is freed, a tt is destroyed when the new manager does not use one.
  */
 export function ttmBoMoveMemcpy(bo: TtmBufferObject, ctx: TtmOperationCtx, newMem: TtmResource): number {
-  const ret = ttmBoWaitCtx(bo, ctx);
+  const bdev = bo.bdev;
+  const ret = bdev.faults.has('ignore-busy') ? 0 : ttmBoWaitCtx(bo, ctx);
   if (ret) return ret;
   return ttmBoMoveAccel(bo, newMem);
 }
@@ -327,9 +328,8 @@ export function ttmBoMoveMemcpy(bo: TtmBufferObject, ctx: TtmOperationCtx, newMe
  */
 export function ttmBoMoveAccel(bo: TtmBufferObject, newMem: TtmResource): number {
   const old = bo.resource;
-  const bdev = bo.bdev;
   const newMan = bdev.managers[newMem.memType]!;
-  if (old) {
+  if (old && !bdev.faults.has('lose-contents')) {
     const src = ttmResourceBacking(bo, old);
     const dst = ttmResourceBacking(bo, newMem);
     if (src && dst && src !== dst) {
@@ -364,6 +364,7 @@ export function ttmBoHandleMoveMem(bo: TtmBufferObject, mem: TtmResource, evict:
     }
     if (mem.memType !== TTM_PL_SYSTEM) bo.ttm.populated = true; // ttm_tt_populate
   }
+  const watch = bdev.observer?.moveBegin(bo, mem, evict);
   const ret = bdev.funcs.move(bo, evict, ctx, mem, hop);
   if (ret) {
     if (ret === -EMULTIHOP) return ret;
@@ -372,6 +373,8 @@ export function ttmBoHandleMoveMem(bo: TtmBufferObject, mem: TtmResource, evict:
   }
   if (ctx.bytesMoved !== undefined) ctx.bytesMoved += bo.size;
   bdev.funcs.moveNotify?.(bo, oldType, mem.memType);
+  bdev.stats.moves++;
+  bdev.observer?.moveEnd(bo, watch);
   return 0;
 }
 
@@ -410,6 +413,8 @@ function ttmBoPipelineGutting(bo: TtmBufferObject, ctx: TtmOperationCtx): number
   if (ret) return ret;
   ttmBoUnmapVirtual(bo);
   ttmBoCleanupMemtypeUse(bo);
+  bo.bdev.stats.purges++;
+  bo.bdev.observer?.purge(bo);
   const res = ttmResourceAlloc(bo, SYS_PLACE);
   if (typeof res === 'number') return res;
   bo.resource = res;
@@ -515,7 +520,9 @@ export function ttmMemEvictFirst(bdev: TtmDevice, memType: number, p: TtmPlace, 
   let victim: TtmBufferObject | null = null;
   for (let prio = 0; prio < TTM_MAX_BO_PRIORITY && !victim; prio++) {
     const list = man.lru[prio];
-    for (let res = list.first(); res; res = list.next(res)) {
+    // the ttm-wrong-victim fault walks from the tail (the most recently used) instead
+    const fromTail = bdev.faults.has('wrong-victim');
+    for (let res = fromTail ? list.last() : list.first(); res; res = fromTail ? list.prev(res) : list.next(res)) {
       const bo = res.bo;
       if (bo.pinCount && !evictPinned) continue;
       if (res.memType !== p.memType || !valuable(bo, p)) continue;
@@ -526,12 +533,14 @@ export function ttmMemEvictFirst(bdev: TtmDevice, memType: number, p: TtmPlace, 
       break;
     }
   }
+  bdev.observer?.evictChoice(man, p, ctx, victim);
   if (!victim) return -Errno.EBUSY;
   let ret: number;
   if (victim.deleted) ret = ttmBoCleanupRefs(victim, ctx);
   else {
     bdev.reserved.add(victim);
     ret = ttmBoEvict(victim, ctx);
+    if (!ret) bdev.stats.evictions++;
     bdev.reserved.delete(victim);
     ttmBoMoveToLruTail(victim);
   }
@@ -558,6 +567,15 @@ function ttmBoMemForceSpace(bo: TtmBufferObject, p: TtmPlace, ctx: TtmOperationC
  * list, TTM_PL_FLAG_FALLBACK places skipped in pass 1 and DESIRED ones in pass 2.)
  */
 export function ttmBoMemSpace(bo: TtmBufferObject, placement: TtmPlacement, ctx: TtmOperationCtx): TtmResource | number {
+  const obs = bo.bdev.observer;
+  if (!obs) return memSpace(bo, placement, ctx);
+  obs.memSpaceBegin(bo);
+  const r = memSpace(bo, placement, ctx);
+  obs.memSpaceEnd(bo);
+  return r;
+}
+
+function memSpace(bo: TtmBufferObject, placement: TtmPlacement, ctx: TtmOperationCtx): TtmResource | number {
   const bdev = bo.bdev;
   let typeFound = false;
   for (const p of placement.placement) {
@@ -576,6 +594,7 @@ export function ttmBoMemSpace(bo: TtmBufferObject, placement: TtmPlacement, ctx:
     if (typeof res !== 'number') return res;
     if (res !== -Errno.EBUSY && res !== -Errno.ENOSPC) return res;
   }
+  if (typeFound) bdev.observer?.noSpace(bo, placement, ctx);
   return typeFound ? -Errno.ENOMEM : -Errno.EINVAL;
 }
 

@@ -41,6 +41,27 @@ export interface TtmDeviceFuncs {
  * must be caught by impl/debug/ttm.ts. */
 export type TtmFault = 'evict-pinned' | 'no-zap-on-move' | 'leak-usage' | 'lose-contents' | 'wrong-victim' | 'ignore-busy';
 
+/**
+ * A debug observer of the TTM core's decisions (impl/debug/ttm.ts implements it): null unless
+ * someone watches, so an unwatched device pays one null test per event.
+ */
+export interface TtmObserver {
+  /** ttm_bo_handle_move_mem is about to call the driver's move (the bo still in its old
+   * resource, mappings zapped); what it returns comes back to moveEnd */
+  moveBegin(bo: TtmBufferObject, newMem: TtmResource, evict: boolean): unknown;
+  /** the move succeeded: the bo is in its new resource */
+  moveEnd(bo: TtmBufferObject, begun: unknown): void;
+  /** ttm_bo_pipeline_gutting dropped the backing (contents go by design) */
+  purge(bo: TtmBufferObject): void;
+  /** ttm_mem_evict_first picked `victim` (null: no candidate) in `man` for place `p` */
+  evictChoice(man: TtmResourceManager, p: TtmPlace, ctx: TtmOperationCtx, victim: TtmBufferObject | null): void;
+  /** ttm_bo_mem_space begins / ends (they nest: an eviction allocates in turn) */
+  memSpaceBegin(bo: TtmBufferObject): void;
+  memSpaceEnd(bo: TtmBufferObject): void;
+  /** ttm_bo_mem_space found no space after both passes (the ENOMEM it returns) */
+  noSpace(bo: TtmBufferObject, placement: TtmPlacement, ctx: TtmOperationCtx): void;
+}
+
 /** Cumulative counters (not kernel state: for `gemcheck check`'s summary). */
 export interface TtmStats {
   moves: number;
@@ -64,6 +85,8 @@ export class TtmDevice {
   readonly bos = new Set<TtmBufferObject>();
   readonly faults = new Set<TtmFault>();
   readonly stats: TtmStats = noTtmStats();
+  /** the debug observer, when one watches (ttmObserve in impl/debug/ttm.ts) */
+  observer: TtmObserver | null = null;
   /** bos whose dma_resv is held (the validating bo, an eviction victim): their trylock fails */
   readonly reserved = new Set<TtmBufferObject>();
   /** the core's WARN_ONs, recorded */

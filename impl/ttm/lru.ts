@@ -74,6 +74,9 @@ export class LruList<T extends LruLink> {
   first(): T | null {
     return this.head.lruNext === this.head ? null : (this.head.lruNext as T);
   }
+  last(): T | null {
+    return this.head.lruPrev === this.head ? null : (this.head.lruPrev as T);
+  }
   next(e: T): T | null {
     return e.lruNext === this.head ? null : (e.lruNext as T);
   }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRand, type Rand } from '../../fuzz/rand.ts';
 import { Errno } from '../../ir/uapi.ts';
-import { ttmViolations } from '../debug/ttm.ts';
+import { ttmObserve, ttmViolations } from '../debug/ttm.ts';
 import {
   ctxOf,
   ttmBoAddFence,
@@ -60,6 +60,7 @@ function runRandom(seed: string, steps: number, faults: TtmFault[] = [], stats?:
   const r: Rand = seededRand(seed);
   const d = testDriver({ vramPages: 64, ttPages: 32, multihop: r.int(2) === 1 });
   for (const f of faults) d.bdev.faults.add(f);
+  ttmObserve(d.bdev); // the event checks judge every move, purge and eviction as it happens
   const bulk = ttmLruBulkMoveInit();
   const live: Live[] = [];
   const fences: TtmFence[] = [];
@@ -199,9 +200,12 @@ describe('random TTM operations', () => {
   });
 
   it.each([
-    ['evict-pinned', /ttm-lru: pinned bo \d+ is on an LRU list/],
+    ['evict-pinned', /ttm-pinned-moved|ttm-lru: pinned bo \d+ is on an LRU list/],
     ['leak-usage', /ttm-usage/],
     ['no-zap-on-move', /ttm-stale-mapping|reads/],
+    ['lose-contents', /ttm-contents|reads/],
+    ['wrong-victim', /ttm-evict-victim/],
+    ['ignore-busy', /ttm-busy-move/],
   ] as const)('the planted bug %s is caught', (fault, want) => {
     const got = runRandom('ttm-1', 4000, [fault]);
     expect(got).toMatch(want);
