@@ -96,9 +96,10 @@ export const DEVICES: DeviceTable<DeviceDesc> = {
     prime: true,
     mmapHoldsGemRef: false,
     bootBuffers: [],
-    // amdgpu_mode_dumb_create: pitch = amdgpu_gem_align_pitch(width, cpp) — width rounded up
-    // to 256/128/64 pixels for cpp 1/2/3-4, times cpp, in int (wraps as u32 when stored);
-    // size = ALIGN((u64)pitch * height, PAGE_SIZE)
+    // amdgpu_mode_dumb_create (checked against 6.1): pitch = amdgpu_gem_align_pitch(width,
+    // cpp) — width rounded up to 256/128/64 pixels for cpp 1/2/3-4 (others: no rounding),
+    // times cpp, in int (wraps as u32 when stored); size = ALIGN((u64)pitch * height,
+    // PAGE_SIZE). The bo itself (VRAM, its flags, ENOMEM) is model/amdgpu/bo.ts dumbCreate.
     dumbLayout(width, height, bpp) {
       const cpp = Math.ceil(bpp / 8);
       const mask = cpp === 1 ? 255 : cpp === 2 ? 127 : cpp === 3 || cpp === 4 ? 63 : 0;

@@ -8,7 +8,7 @@
  */
 import { handleDelete } from './gem.ts';
 import { boUnpin } from './amdgpu/bo.ts';
-import { release } from './amdgpu/ttm.ts';
+import { gpuIdle, release } from './amdgpu/ttm.ts';
 import type { MDrmFile, MState } from './state.ts';
 
 /** drm_file_free: drm_gem_release (every handle, as GEM_CLOSE), drm_master_release,
@@ -20,6 +20,9 @@ function releaseDrmFile(s: MState, f: MDrmFile): void {
   if (f.magic && f.master !== null) dev.magics.get(f.master)?.delete(f.magic);
   if (f.isMaster && dev.master === f.master) dev.master = null;
   s.files.delete(f.id);
+  // amdgpu postclose (sim): with the device's last file gone nothing can observe the GPU,
+  // which finishes every job; idle zombies are reclaimed
+  if (dev.amd && ![...s.files.values()].some((g) => g.kind === 'drm' && g.dev === f.dev)) gpuIdle(dev.amd);
 }
 
 export function collect(s: MState): void {

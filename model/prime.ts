@@ -52,7 +52,7 @@ export function fdToHandle(s: MState, f: MDrmFile, fd: number): Outcome {
     // (import_attach) and getting its own fake offset (__drm_gem_shmem_create).
     if (s.devices[f.dev].amd) {
       // amdgpu_dma_buf_create_obj: an sg bo over the foreign pages
-      const created = sgImport(s, f.dev, d.size, d.id);
+      const created = sgImport(s, f.dev, d.size, d.id, exporter.amd);
       if (typeof created === 'number') return err(created);
       obj = created;
     } else {

@@ -49,12 +49,13 @@ export function boCreate(s: MState, dev: number, a: BoArgs): MObject | number {
     preferred: a.domains,
     // user bos that prefer VRAM may fall back to GTT, unless discardable
     allowed: a.domains === 0x4 && !discard ? 0x6 : a.domains,
-    flags: a.flags, priority: discard ? 0 : 1, pins: 0, mem: 'sys', vis: 0, zombie: false, contents,
+    flags: a.flags, priority: discard ? 0 : 1, pins: 0, mem: 'sys', vis: 0, zombie: false, hasTt: a.kind === 'sg', contents,
   };
   d.bos.push(bo);
   touch(bo);
-  // initialised in SYSTEM, then validated into its placement (evicting as needed)
-  if (validate(bo, placement(d, bo.flags, a.domains))) {
+  // initialised in SYSTEM, then validated into its placement (evicting as needed); on-chip
+  // bos are placed in CPU at creation and reach their manager at the first CS
+  if (validate(bo, placement(d, bo.flags, a.domains & ONCHIP ? 0x1 : a.domains))) {
     destroy(bo);
     s.devices[dev].offsets.remove(offsetPage);
     return Errno.ENOMEM;
@@ -74,9 +75,10 @@ export function dumbCreate(s: MState, dev: number, size: number): MObject | numb
 }
 
 /** amdgpu_dma_buf_create_obj: a foreign dma-buf becomes an sg bo, created in CPU with
- * preferred = allowed = GTT (flags 0: vgem's dma-bufs carry none). */
-export function sgImport(s: MState, dev: number, bytes: number, dmabuf: number): MObject | number {
-  const o = boCreate(s, dev, { size: BigInt(bytes), align: 4096n, domains: 0x1, flags: 0, kind: 'sg', importOf: dmabuf });
+ * preferred = allowed = GTT; another amdgpu's bo passes on its CPU_GTT_USWC. */
+export function sgImport(s: MState, dev: number, bytes: number, dmabuf: number, exporter: AmdBo | undefined): MObject | number {
+  const flags = exporter ? exporter.flags & CREATE.CPU_GTT_USWC : 0;
+  const o = boCreate(s, dev, { size: BigInt(bytes), align: 4096n, domains: 0x1, flags, kind: 'sg', importOf: dmabuf });
   if (typeof o !== 'number') o.amd!.preferred = o.amd!.allowed = 0x2;
   return o;
 }

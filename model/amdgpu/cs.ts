@@ -56,8 +56,8 @@ export function csSubmit(s: MState, d: AmdDev, f: MDrmFile, ctxId: number, handl
   return ok({ seq: BigInt(job.seq) });
 }
 
-/** amdgpu_ctx_get_fence: EINVAL for the future, null = signalled (older than the window, or
- * seq 0), else the job. */
+/** amdgpu_ctx_get_fence: EINVAL for the future, null = no fence (older than the window, or
+ * seq 0: signalled), else the job (possibly done). */
 function getFence(d: AmdDev, f: MDrmFile, ctxId: number, seqArg: bigint): Job | null | 'EINVAL' {
   const ctx = ctxs(d, f).get(ctxId);
   if (!ctx) return 'EINVAL';
@@ -65,8 +65,7 @@ function getFence(d: AmdDev, f: MDrmFile, ctxId: number, seqArg: bigint): Job | 
   const seq = seqArg === LATEST ? next - 1n : seqArg;
   if (seq >= next) return 'EINVAL';
   if (seq === 0n || seq + SCHED_JOBS < next) return null;
-  const job = d.jobs.find((j) => j.ctx === `${f.id}:${ctxId}` && BigInt(j.seq) === seq)!;
-  return job.done ? null : job;
+  return d.jobs.find((j) => j.ctx === `${f.id}:${ctxId}` && BigInt(j.seq) === seq)!;
 }
 
 /** gemcheck: the GPU finishes the context's jobs up to seq. */
@@ -84,29 +83,37 @@ export function csComplete(d: AmdDev, f: MDrmFile, ctxId: number, seqArg: bigint
 export function waitCs(d: AmdDev, f: MDrmFile, ctxId: number, seq: bigint, timeout: bigint): Outcome {
   const fe = getFence(d, f, ctxId, seq);
   if (fe === 'EINVAL') return err(Errno.EINVAL);
-  if (fe && timeout === 0n) return ok({ status: 1n });
+  if (fe && !fe.done && timeout === 0n) return ok({ status: 1n });
   if (fe) completeJob(d, fe);
   return ok({ status: 0n });
 }
 
-/** amdgpu_cs_wait_fences_ioctl over two fences of one context. */
+/** amdgpu_cs_wait_fences_ioctl over two fences of one context: the lookups run inside the
+ * loops, so a fence after the one that decides is never looked up. */
 export function waitFences(d: AmdDev, f: MDrmFile, ctxId: number, s0: bigint, s1: bigint, waitAll: number, timeout: bigint): Outcome {
-  const fs: (Job | null)[] = [];
-  for (const sq of [s0, s1]) {
-    const fe = getFence(d, f, ctxId, sq);
-    if (fe === 'EINVAL') return err(Errno.EINVAL);
-    fs.push(fe);
-  }
   if (waitAll) {
-    // amdgpu_cs_wait_all_fences
-    if (timeout === 0n) return ok({ status: fs.every((x) => x === null) ? 1n : 0n, first: 0n });
-    for (const x of fs) if (x) completeJob(d, x);
+    // amdgpu_cs_wait_all_fences: r = 1; NULL fences are skipped; a poll of a busy one stops (r = 0)
+    for (const sq of [s0, s1]) {
+      const fe = getFence(d, f, ctxId, sq);
+      if (fe === 'EINVAL') return err(Errno.EINVAL);
+      if (!fe || fe.done) continue;
+      if (timeout === 0n) return ok({ status: 0n, first: 0n });
+      completeJob(d, fe);
+    }
     return ok({ status: 1n, first: 0n });
   }
-  // amdgpu_cs_wait_any_fence
-  const i = fs.findIndex((x) => x === null);
+  // amdgpu_cs_wait_any_fence: first = ~0; a NULL fence (seq 0, or older than the ring window)
+  // returns at once with its index; then dma_fence_wait_any_timeout
+  const fs: Job[] = [];
+  for (const [i, sq] of [s0, s1].entries()) {
+    const fe = getFence(d, f, ctxId, sq);
+    if (fe === 'EINVAL') return err(Errno.EINVAL);
+    if (!fe) return ok({ status: 1n, first: BigInt(i) });
+    fs.push(fe);
+  }
+  const i = fs.findIndex((j) => j.done);
   if (i >= 0) return ok({ status: 1n, first: BigInt(i) });
-  if (timeout === 0n) return ok({ status: 0n, first: 0n });
-  completeJob(d, fs[0]!);
+  if (timeout === 0n) return ok({ status: 0n, first: 0xffff_ffffn }); // idx not set
+  completeJob(d, fs[0]);
   return ok({ status: 1n, first: 0n });
 }

@@ -38,6 +38,9 @@ export interface AmdBo {
   vis: number;
   /** released while busy (ttm_bo_release → delayed destroy): memory held, no object */
   zombie: boolean;
+  /** bo->ttm exists: made by a move to GTT/SYSTEM, a purge or a CPU fault there; a blit into
+   * VRAM leaves it to the ghost. A SYSTEM bo without one moves by ttm_bo_move_null. */
+  hasTt: boolean;
   /** the contents (shared with the GEM object's page map) */
   readonly contents: Map<number, Uint8Array>;
 }
@@ -145,6 +148,11 @@ export function completeJob(d: AmdDev, job: Job): void {
   for (const b of [...d.bos]) if (b.zombie && !busy(b)) destroy(b);
 }
 
+/** Every job completes (the device's last file was released; sim). */
+export function gpuIdle(d: AmdDev): void {
+  for (const j of d.jobs) if (!j.done) completeJob(d, j);
+}
+
 /** ttm_bo_wait (no timeout): the GPU finishes every job fencing the bo (sim). */
 export function waitIdle(b: AmdBo): void {
   for (const j of b.dev.jobs) if (!j.done && j.bos.includes(b)) completeJob(b.dev, j);
@@ -166,9 +174,19 @@ export function release(b: AmdBo): void {
 }
 
 function setResource(b: AmdBo, r: { mem: Mem; vis: number }): void {
+  const from = b.mem;
+  // amdgpu_bo_move: GTT → SYSTEM (also the second hop of VRAM → SYSTEM) waits for the bo
+  // (ttm_bo_wait_ctx) before unbinding
+  if (r.mem === 'sys' && (from === 'gtt' || from === 'vram')) waitIdle(b);
+  // amdgpu_bo_move: unless it is a null move (SYSTEM without a tt), a device bo moved into
+  // VRAM from elsewhere loses CPU_ACCESS_REQUIRED ("amdgpu_bo_fault_reserve_notify will
+  // re-set this")
+  if (b.kind === 'device' && r.mem === 'vram' && from !== 'vram' && !(from === 'sys' && !b.hasTt)) b.flags &= ~CREATE.CPU_ACCESS_REQUIRED;
+  if (r.mem === 'sys' || r.mem === 'gtt') b.hasTt = true; // ttm_bo_handle_move_mem / ttm_bo_validate: ttm_tt_create
+  else if (r.mem === 'vram') b.hasTt = false; // ttm_bo_move_to_ghost: the ghost keeps the old tt
   b.mem = r.mem;
   b.vis = r.vis;
-  touch(b); // the new resource goes to the LRU tail (ttm_resource_init → ttm_resource_add_bulk_move / lru tail)
+  touch(b); // the new resource goes to the LRU tail (ttm_resource_alloc → ttm_resource_add_bulk_move / lru tail)
 }
 
 /** amdgpu_evict_flags: null = empty placement (purge); else [idle places, busy places]. */
@@ -185,12 +203,14 @@ function evictFlags(b: AmdBo): [Place[], Place[]] | null {
   return [[cpu], [cpu]];
 }
 
-/** ttm_bo_evict: wait for a busy victim (sim), then purge or move it to evict_flags. */
+/** ttm_bo_evict: purge, or move the victim to evict_flags; a busy victim's move is pipelined
+ * behind its jobs (amdgpu_move_blit) unless it waits (purge; GTT → SYSTEM in setResource). */
 function evict(b: AmdBo, reserved: ReadonlySet<AmdBo>): void {
-  waitIdle(b);
   const fl = evictFlags(b);
   if (!fl) {
-    // ttm_bo_pipeline_gutting: the backing is dropped; the bo is left in SYSTEM, zeroed
+    // ttm_bo_wait_ctx, then ttm_bo_pipeline_gutting: the backing is dropped; the bo is left
+    // in SYSTEM, zeroed
+    waitIdle(b);
     b.contents.clear();
     return setResource(b, { mem: 'sys', vis: 0 });
   }

@@ -59,5 +59,7 @@ export function fault(bo: AmdBo, pi: number): 'SIGBUS' | null {
     if (validate(bo, [vramPlace(bo.dev, 'vis', false), ...gtt], gtt)) return 'SIGBUS';
   }
   if (bo.mem === 'vram' && bo.vis < bo.pages) return 'SIGBUS';
-  return pi >= bo.pages ? 'SIGBUS' : null;
+  if (pi >= bo.pages) return 'SIGBUS';
+  if (bo.mem !== 'vram') bo.hasTt = true; // ttm_tt_populate of a use_tt manager's bo
+  return null;
 }
