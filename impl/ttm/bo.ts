@@ -327,6 +327,7 @@ export function ttmBoMoveMemcpy(bo: TtmBufferObject, ctx: TtmOperationCtx, newMe
  * contents), the old resource goes, a tt is dropped when the new manager does not use one.
  */
 export function ttmBoMoveAccel(bo: TtmBufferObject, newMem: TtmResource): number {
+  const bdev = bo.bdev;
   const old = bo.resource;
   const newMan = bdev.managers[newMem.memType]!;
   if (old && !bdev.faults.has('lose-contents')) {
@@ -630,13 +631,17 @@ export function ttmBoValidate(bo: TtmBufferObject, placement: TtmPlacement, ctx:
     return -Errno.EINVAL;
   }
   if (!placement.placement.length && !placement.busyPlacement.length) return ttmBoPipelineGutting(bo, ctx);
-  if (bo.resource && ttmResourceCompat(bo.resource, placement)) return 0;
-  if (bo.pinCount) return -Errno.EINVAL;
-  const held = bo.bdev.reserved.has(bo);
-  bo.bdev.reserved.add(bo);
-  const ret = ttmBoMoveBuffer(bo, placement, ctx);
-  if (!held) bo.bdev.reserved.delete(bo);
-  return ret === -Errno.ENOSPC ? -Errno.ENOMEM : ret;
+  if (!bo.resource || !ttmResourceCompat(bo.resource, placement)) {
+    if (bo.pinCount) return -Errno.EINVAL;
+    const held = bo.bdev.reserved.has(bo);
+    bo.bdev.reserved.add(bo);
+    const ret = ttmBoMoveBuffer(bo, placement, ctx);
+    if (!held) bo.bdev.reserved.delete(bo);
+    if (ret) return ret === -Errno.ENOSPC ? -Errno.ENOMEM : ret;
+  }
+  // "We might need to add a TTM": a bo left in SYSTEM gets its (unpopulated) ttm_tt
+  if (bo.resource?.memType === TTM_PL_SYSTEM && !bo.ttm) bo.ttm = new TtmTt(bo.numPages, bo.ttmFlags);
+  return 0;
 }
 
 /** For self-checks and tests: where the bo's resource is (or -1), and is it on an LRU list. */

@@ -49,14 +49,30 @@ describe('amdgpu_gem_create', () => {
     ]);
   });
 
-  it('on-chip: sizes in units (GDS rounded to 4), NO_CPU_ACCESS forced, no mmap', () => {
+  it('on-chip: sizes in units (GDS rounded to 4), NO_CPU_ACCESS forced, no mmap, created in CPU', () => {
     const r = amd(`${R}
       r1 = amdgpu_gem_create(r0.fd, 3, 1, GDS, 0)
       r2 = amdgpu_gem_op(r0.fd, r1.handle, GET_GEM_CREATE_INFO, 0)
       r3 = amdgpu_bo_info(r0.fd, r1.handle)
       r4 = amdgpu_gem_mmap(r0.fd, r1.handle)
-      r5 = amdgpu_gem_create(r0.fd, 17, 0, GWS, 0)`);
-    expect(r.out.slice(1).map(show)).toEqual(['ok handle=1', 'ok size=16384 alignment=16384 domains=8 flags=2', 'ok domain=8 visible=0 pins=0', E(Errno.EPERM), E(Errno.ENOMEM)]);
+      r5 = amdgpu_gem_create(r0.fd, 17, 0, GWS, 0)
+      r6 = amdgpu_ctx_alloc(r0.fd)
+      r7 = amdgpu_cs(r0.fd, r6.ctx, r1.handle, 0, 0)
+      r8 = amdgpu_bo_info(r0.fd, r1.handle)
+      r9 = amdgpu_cs(r0.fd, r6.ctx, r5.handle, 0, 0)`);
+    expect(r.out.slice(1).map(show)).toEqual([
+      'ok handle=1',
+      'ok size=16384 alignment=16384 domains=8 flags=2',
+      'ok domain=1 visible=0 pins=0',
+      E(Errno.EPERM),
+      'ok handle=2',
+      'ok ctx=1',
+      'ok seq=1',
+      'ok domain=8 visible=0 pins=0',
+      // 17 GWS units do not fit the 16 the device has
+      E(Errno.ENOMEM),
+    ]);
+    expect(r.violations).toEqual([]);
   });
 
   it('CPU_ACCESS_REQUIRED places in visible VRAM, then is cleared (a hint)', () => {

@@ -21,6 +21,7 @@ import { drmGemTtmMmap, gemTtmCreate, gemTtmDebugCheck, gemTtmFuncs, gemTtmVmOps
 import {
   both,
   CREATE_CPU_ACCESS_REQUIRED,
+  CREATE_CPU_GTT_USWC,
   CREATE_DISCARDABLE,
   CREATE_NO_CPU_ACCESS,
   CREATE_VM_ALWAYS_VALID,
@@ -32,6 +33,7 @@ import {
   DOMAIN_OA,
   DOMAIN_VRAM,
   memTypeToDomain,
+  ON_CHIP,
   placementFromDomain,
   type AmdgpuBoState,
   type AmdgpuDevice,
@@ -115,7 +117,10 @@ export function amdgpuBoCreate(adev: AmdgpuDevice, dev: DrmDevice, a: BoCreateAr
   let allowed = preferred;
   if (a.type !== 'kernel' && !(a.flags & CREATE_DISCARDABLE) && allowed === DOMAIN_VRAM) allowed |= DOMAIN_GTT;
   const flags = a.flags;
-  const obj = gemTtmCreate<AmdgpuBo>(dev, adev.bdev, Number(bytes), both(placementFromDomain(adev, flags, a.domain)), {
+  // amdgpu_bo_create: on-chip bos start in CPU ("if (bp->domain & (GWS|OA|GDS))
+  // amdgpu_bo_placement_from_domain(bo, CPU)"): their manager is reached at the first CS
+  const initial = a.domain & ON_CHIP ? DOMAIN_CPU : a.domain;
+  const obj = gemTtmCreate<AmdgpuBo>(dev, adev.bdev, Number(bytes), both(placementFromDomain(adev, flags, initial)), {
     type: a.type,
     // DISCARDABLE 0, user bos 1 (kernel bos 2: none here)
     priority: a.flags & CREATE_DISCARDABLE ? 0 : 1,
@@ -269,7 +274,9 @@ export function amdgpuGemPrimeImport(adev: AmdgpuDevice, dev: DrmDevice, buf: Dm
     buf.priv.get();
     return buf.priv;
   }
-  const obj = amdgpuBoCreate(adev, dev, { size: BigInt(buf.size), byteAlign: PAGE_SIZE, domain: DOMAIN_CPU, flags: 0, type: 'sg', sgBuf: buf });
+  // "flags |= other->flags & (CPU_GTT_USWC | COHERENT | UNCACHED)" for an amdgpu exporter
+  const flags = isAmdgpuBo(buf.priv) ? buf.priv.flags & CREATE_CPU_GTT_USWC : 0;
+  const obj = amdgpuBoCreate(adev, dev, { size: BigInt(buf.size), byteAlign: PAGE_SIZE, domain: DOMAIN_CPU, flags, type: 'sg', sgBuf: buf });
   if (IS_ERR(obj)) return obj;
   obj.preferred = DOMAIN_GTT;
   obj.allowed = DOMAIN_GTT;
