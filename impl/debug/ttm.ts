@@ -81,9 +81,10 @@ export class TtmDebugObserver implements TtmObserver {
     // ttm_bo_move_memcpy copies every page: the contents survive the move
     if (contentsDigest(res ? ttmResourceBacking(bo, res) : null, bo.numPages) !== w.digest)
       this.v('ttm-contents', `bo ${bo.id}: its contents changed moving from ${w.from?.memType ?? 'none'} to ${to}`);
-    // ttm_bo_wait_ctx before the copy: nothing moves under a fence still pending
+    // ttm_bo_wait_ctx before the copy: nothing moves under a fence still pending — unless the
+    // move was pipelined behind those fences (ttm_bo_move_accel_cleanup: amdgpu's blits)
     const pending = w.fences.filter((f) => !f.signaled);
-    if (pending.length) this.v('ttm-busy-move', `bo ${bo.id} moved to ${to} with ${pending.length} fence(s) unsignalled (seqno ${pending[0].seqno})`);
+    if (pending.length && !bo.movePipelined) this.v('ttm-busy-move', `bo ${bo.id} moved to ${to} with ${pending.length} fence(s) unsignalled (seqno ${pending[0].seqno})`);
     this.noStaleMapping(bo, 'after a move');
   }
   purge(bo: TtmBufferObject): void {

@@ -102,6 +102,8 @@ export class TtmBufferObject {
   ttm: TtmTt | null = null;
   bulkMove: TtmLruBulkMove<TtmResource> | null = null;
   readonly mappings = new Set<TtmMapping>();
+  /** the current move is pipelined behind the bo's fences (ttmBoMoveAccel): it may move busy */
+  movePipelined = false;
   /** bo->base: the GEM object embedding this bo (opaque to TTM; null for a bare bo) */
   base: unknown = null;
   /** bo->destroy: called once the bo is gone (ttm_bo_release's last step) */
@@ -317,7 +319,7 @@ export function ttmBoMoveMemcpy(bo: TtmBufferObject, ctx: TtmOperationCtx, newMe
   const bdev = bo.bdev;
   const ret = bdev.faults.has('ignore-busy') ? 0 : ttmBoWaitCtx(bo, ctx);
   if (ret) return ret;
-  return ttmBoMoveAccel(bo, newMem);
+  return ttmBoMoveCopy(bo, newMem);
 }
 
 /**
@@ -327,6 +329,12 @@ export function ttmBoMoveMemcpy(bo: TtmBufferObject, ctx: TtmOperationCtx, newMe
  * contents), the old resource goes, a tt is dropped when the new manager does not use one.
  */
 export function ttmBoMoveAccel(bo: TtmBufferObject, newMem: TtmResource): number {
+  bo.movePipelined = true;
+  return ttmBoMoveCopy(bo, newMem);
+}
+
+/** The copy and cleanup shared by ttm_bo_move_memcpy and the pipelined move. */
+function ttmBoMoveCopy(bo: TtmBufferObject, newMem: TtmResource): number {
   const bdev = bo.bdev;
   const old = bo.resource;
   const newMan = bdev.managers[newMem.memType]!;
@@ -365,6 +373,7 @@ export function ttmBoHandleMoveMem(bo: TtmBufferObject, mem: TtmResource, evict:
     }
     if (mem.memType !== TTM_PL_SYSTEM) bo.ttm.populated = true; // ttm_tt_populate
   }
+  bo.movePipelined = false;
   const watch = bdev.observer?.moveBegin(bo, mem, evict);
   const ret = bdev.funcs.move(bo, evict, ctx, mem, hop);
   if (ret) {
