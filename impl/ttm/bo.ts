@@ -428,6 +428,8 @@ function ttmBoPipelineGutting(bo: TtmBufferObject, ctx: TtmOperationCtx): number
   const res = ttmResourceAlloc(bo, SYS_PLACE);
   if (typeof res === 'number') return res;
   bo.resource = res;
+  // "if (!bo->ttm) ttm_tt_create(bo, true)": the bo keeps an empty, unpopulated tt
+  if (!bo.ttm) bo.ttm = new TtmTt(bo.numPages, bo.ttmFlags | (bo.type === 'sg' ? TTM_TT_FLAG_EXTERNAL : 0));
   return 0;
 }
 

@@ -235,6 +235,34 @@ describe('placement and eviction', () => {
     expect(r.violations).toEqual([]);
   });
 
+  it('a CS never evicts one of its own bos for another (all are reserved): the second falls back to GTT', () => {
+    const r = amd(
+      `${R}
+      r1 = amdgpu_gem_create(r0.fd, 0xc0000, 0, GTT, 0)
+      r2 = amdgpu_gem_create(r0.fd, 0xc0000, 0, GTT, 0)
+      r3 = amdgpu_gem_op(r0.fd, r1.handle, SET_PLACEMENT, VRAM)
+      r4 = amdgpu_gem_op(r0.fd, r2.handle, SET_PLACEMENT, VRAM)
+      r5 = amdgpu_ctx_alloc(r0.fd)
+      r6 = amdgpu_cs(r0.fd, r5.ctx, r1.handle, r2.handle, 0)
+      r7 = amdgpu_bo_info(r0.fd, r1.handle)
+      r8 = amdgpu_bo_info(r0.fd, r2.handle)
+      r9 = amdgpu_cs(r0.fd, r5.ctx, r2.handle, 0, 0)
+      r10 = amdgpu_bo_info(r0.fd, r1.handle)
+      r11 = amdgpu_bo_info(r0.fd, r2.handle)`,
+      SMALL,
+    );
+    expect(r.out.slice(6).map(show)).toEqual([
+      'ok seq=1',
+      'ok domain=4 visible=1 pins=0',
+      'ok domain=2 visible=0 pins=0',
+      'ok seq=2',
+      // alone in its CS, r2's bo evicts r1's (busy: its blit is pipelined, nothing waits)
+      'ok domain=2 visible=0 pins=0',
+      'ok domain=4 visible=1 pins=0',
+    ]);
+    expect(r.violations).toEqual([]);
+  });
+
   it('pinned bos are not evicted; a pinned bo cannot move (EINVAL); unpin makes it evictable', () => {
     const r = amd(
       `${R}

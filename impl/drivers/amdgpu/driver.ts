@@ -294,11 +294,17 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
         if (list.includes(abo)) abo.put();
         else list.push(abo);
       }
+      // ttm_eu_reserve_buffers: every listed bo is reserved while any of them validates, so
+      // none is evicted for another (ttm_bo_evict_swapout_allowable: the trylock fails)
+      const reserved = adev.bdev.reserved;
+      const took = list.filter((abo) => !reserved.has(abo.bo));
+      for (const abo of took) reserved.add(abo.bo);
       let ret = 0;
       for (const abo of list) {
         ret = csBoValidate(adev, abo);
         if (ret) break;
       }
+      for (const abo of took) reserved.delete(abo.bo);
       if (!ret) {
         // amdgpu_cs_submit: the job's fence on every bo (ttm_eu_fence_buffer_objects)
         const job: Job = { seq: ctx.next, fence: new JobFence(adev.bdev, ctx, ctx.next) };
