@@ -402,6 +402,11 @@ describe('amdgpu model: PRIME', () => {
     d.out('amdgpu_bo_unpin', d.fd, a);
     d.out('gem_close', vfd, vh);
     expect(d.info(a).pins).toBe(0n);
+    // a user unpin can take the attachment's pin; the detach then finds nothing to drop
+    const vh2 = d.out('prime_fd_to_handle', vfd, buf).handle;
+    d.out('amdgpu_bo_unpin', d.fd, a);
+    d.out('gem_close', vfd, vh2);
+    expect(d.info(a).pins).toBe(0n);
   });
 
   it('amdgpu importing a vgem dma-buf: an sg bo, GTT-preferred, CPU access SIGBUS', () => {

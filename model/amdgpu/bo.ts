@@ -109,6 +109,7 @@ export function boPin(bo: AmdBo, domain: number): 0 | number {
 
 /** amdgpu_bo_unpin → ttm_bo_unpin: back at its LRU tail when the count reaches 0. */
 export function boUnpin(bo: AmdBo): void {
+  if (!bo.pins) return; // "WARN_ON_ONCE(!bo->pin_count)": e.g. a detach after a user unpin
   bo.pins--;
   touch(bo);
 }
