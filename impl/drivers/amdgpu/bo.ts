@@ -217,7 +217,7 @@ export const amdgpuVmOps: VmOps = {
 function amdgpuDmaBufPin(obj: GemObject): number {
   const abo = obj as AmdgpuBo;
   const r = amdgpuBoPin(abo, DOMAIN_GTT);
-  unreserveTail(abo);
+  if (!r) unreserveTail(abo);
   return r;
 }
 function amdgpuDmaBufUnpin(obj: GemObject): void {

@@ -135,6 +135,13 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
   let adevRef: AmdgpuDevice | null = null;
   /** contexts of closed files, whose jobs are still on the ring */
   const closedCtxs: AmdgpuCtx[] = [];
+  let openFiles = 0;
+  /** The GPU finishes every job of closed files; the delayed delete reclaims every zombie. */
+  const gpuIdle = (dev: DrmDevice): void => {
+    for (const ctx of closedCtxs.splice(0)) completeUpTo(ctx, ctx.next);
+    const bdev = devOf(dev).bdev;
+    if (bdev.ddestroy.size) ttmBoDelayedDelete(bdev, true);
+  };
   const devOf = (dev: DrmDevice): AmdgpuDevice => {
     if (!adevRef) adevRef = amdgpuTtmInit(dev, params);
     return adevRef;
@@ -423,7 +430,7 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       const abo = lookupBo(file, a[1]);
       if (!abo) return -Errno.ENOENT;
       const ret = amdgpuBoPin(abo, u32(a[2]));
-      unreserveTail(abo);
+      if (!ret) unreserveTail(abo); // a refused pin leaves the LRU alone (sim: the check comes first)
       abo.put();
       return ret;
     }, DRM_RENDER_ALLOW),
@@ -436,8 +443,8 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       if (!abo.bo.pinCount) ret = -Errno.EINVAL;
       else {
         amdgpuBoUnpin(abo);
+        unreserveTail(abo);
       }
-      unreserveTail(abo);
       abo.put();
       return ret;
     }, DRM_RENDER_ALLOW),
@@ -477,6 +484,7 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
     ...(profile.amdgpuLegacyMmap ? { fopsMmap: amdgpuLegacyMmap } : {}),
     ioctls,
     open(_dev, file) {
+      openFiles++;
       file.driverPriv = new AmdgpuFpriv();
       return 0;
     },
@@ -485,17 +493,16 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
     },
     // amdgpu_driver_postclose_kms → amdgpu_ctx_mgr_fini: the contexts go, their jobs stay on
     // the ring (their fences live on: a later file can still see their bos busy)
-    postclose(_dev, file) {
+    // — until the device's last file is released: then nothing can observe the GPU, which
+    // finishes every job, and the zombies left idle are reclaimed (sim, docs/amdgpu.md)
+    postclose(dev, file) {
       closedCtxs.push(...fpriv(file).all);
       file.driverPriv = null;
+      if (--openFiles === 0) gpuIdle(dev);
     },
     // device teardown at session exit (amdgpu_device_fini → ttm_device_fini): the GPU
     // finishes every job, the delayed delete reclaims every zombie (remove_all)
-    unload(dev) {
-      for (const ctx of closedCtxs.splice(0)) completeUpTo(ctx, ctx.next);
-      const bdev = devOf(dev).bdev;
-      if (bdev.ddestroy.size) ttmBoDelayedDelete(bdev, true);
-    },
+    unload: (dev) => gpuIdle(dev),
     debug: { ...gemTtmDriverDebug },
   };
 }
