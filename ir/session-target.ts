@@ -54,6 +54,8 @@ export interface SessionTargetOptions {
   readonly name: string;
   open(cfg: TargetConfig): Session;
   unsupported?(cfg: TargetConfig): string | null;
+  /** lines for the run's summary (Target.notes) */
+  notes?(): readonly string[];
 }
 
 export function sessionTarget(o: SessionTargetOptions): Target {
@@ -73,6 +75,7 @@ export function sessionTarget(o: SessionTargetOptions): Target {
     async run(programs, cfg, signal) {
       return programs.map((p) => (signal?.aborted ? { status: 'interrupted', outcomes: [], selfCheck: [] } : runSync(p, cfg)));
     },
+    ...(o.notes ? { notes: o.notes } : {}),
     async close() {},
   };
 }

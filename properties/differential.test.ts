@@ -2,9 +2,10 @@
 // and impl agree call by call and every invariant holds after every call, on both profiles.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkImplImpl, checkModelImpl, failureText } from './support.ts';
+import { checkModelImpl, failureText } from './support.ts';
 import { PROFILES, type ProfileName } from '../ir/target.ts';
-import type { DeviceName } from '../ir/devices.ts';
+import type { DeviceName, DeviceParams } from '../ir/devices.ts';
+import { uapiOf } from '../fuzz/generate.ts';
 import { FAULTS, type FaultName } from '../impl/faults.ts';
 import { programArb } from './arbitrary.ts';
 import { CALLS, OPS } from '../ir/calls.ts';
@@ -12,9 +13,12 @@ import { lit, type Program } from '../ir/program.ts';
 
 const RUNS = Number(process.env.GEMCHECK_RUNS ?? 2000);
 
-function property(profile: ProfileName, faults?: ReadonlySet<FaultName>, devices: readonly DeviceName[] = ['vgem', 'vgem']) {
-  const cfg = { profile: PROFILES[profile], devices };
-  return fc.property(programArb({ maxCalls: 24, devices: 2 }), (p) => {
+/** Small memories for amdgpu, so random programs evict constantly (docs/amdgpu.md). */
+export const SMALL_AMDGPU = { vram_kib: 1024, visible_kib: 256, gtt_kib: 2048, gds: 16, gws: 4, oa: 4 };
+
+function property(profile: ProfileName, faults?: ReadonlySet<FaultName>, devices: readonly DeviceName[] = ['vgem', 'vgem'], deviceParams?: DeviceParams) {
+  const cfg = { profile: PROFILES[profile], devices, ...(deviceParams ? { deviceParams } : {}) };
+  return fc.property(programArb({ maxCalls: 24, devices: devices.length, uapi: uapiOf(devices) }), (p) => {
     const v = checkModelImpl(p, cfg, faults);
     if (v.status !== 'pass') throw new Error(failureText(p, v));
   });
@@ -31,6 +35,14 @@ describe('model ≡ impl with invariants', () => {
   });
   it('agrees on random programs (linux-6.1, vgem + cirrus: foreign imports as in the kernel VM)', () => {
     fc.assert(property('linux-6.1', undefined, ['vgem', 'cirrus']), { numRuns: RUNS, seed: 3 });
+  });
+  for (const profile of Object.keys(PROFILES) as ProfileName[]) {
+    it(`agrees on random programs (${profile}, amdgpu with small VRAM and GTT: evictions)`, () => {
+      fc.assert(property(profile, undefined, ['amdgpu'], [SMALL_AMDGPU]), { numRuns: RUNS, seed: 4 });
+    });
+  }
+  it('agrees on random programs (linux-6.1, amdgpu + vgem: foreign imports both ways)', () => {
+    fc.assert(property('linux-6.1', undefined, ['amdgpu', 'vgem'], [SMALL_AMDGPU]), { numRuns: RUNS, seed: 6 });
   });
 });
 
@@ -55,26 +67,11 @@ describe('garbage arguments', () => {
 
 describe('the property can fail: every fault switch is caught', () => {
   for (const fault of Object.keys(FAULTS) as FaultName[]) {
-    // the TTM core's switches need a device that moves bos: impl/debug/ttm.test.ts catches
-    // each one through the self-checks; end to end they are amdgpu's (bochs never moves)
-    if (fault.startsWith('ttm-')) continue;
-    if (fault.startsWith('amdgpu-')) {
-      // amdgpu's switches on amdgpu programs, judged against impl without the switch
-      it(`catches ${fault}`, () => {
-        const cfg = { profile: PROFILES['linux-6.1'], devices: ['amdgpu', 'vgem'] as const };
-        const prop = fc.property(programArb({ maxCalls: 24, devices: 2, uapi: ['core', 'amdgpu', 'vgem'] }), (p) => {
-          const v = checkImplImpl(p, cfg, new Set([fault]));
-          if (v.status !== 'pass') throw new Error(failureText(p, v));
-        });
-        const out = fc.check(prop, { numRuns: 3000, seed: 7 });
-        expect(out.failed).toBe(true);
-        expect(String(out.errorInstance)).toMatch(/first divergence at call|self-check failed|exception escaped/);
-      });
-      continue;
-    }
     it(`catches ${fault}`, () => {
       const profile: ProfileName = fault === 'ro-ignored' ? 'linux-5.10' : 'linux-6.1';
-      const out = fc.check(property(profile, new Set([fault])), { numRuns: 3000, seed: 7 });
+      // TTM and amdgpu faults live under the amdgpu device (bochs's placements are not observable)
+      const amdgpu = fault.startsWith('ttm-') || fault.startsWith('amdgpu-');
+      const out = fc.check(amdgpu ? property(profile, new Set([fault]), ['amdgpu'], [SMALL_AMDGPU]) : property(profile, new Set([fault])), { numRuns: 3000, seed: 7 });
       expect(out.failed).toBe(true);
       // the report names the shrunk program and what diverged or which invariant broke
       expect(String(out.errorInstance)).toMatch(/first divergence at call|self-check failed|exception escaped/);

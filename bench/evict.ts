@@ -1,0 +1,72 @@
+/**
+ * Eviction-heavy amdgpu benchmark: impl's µs per call of a CS loop with N live buffers, from
+ * 10 to 100 000. Every buffer is created in GTT and re-placed to prefer VRAM (GEM_OP
+ * SET_PLACEMENT moves nothing), VRAM holds 64 of them, and each CS names three buffers drawn
+ * by a seeded LCG, so nearly every CS moves buffers into VRAM and evicts the LRU heads back
+ * to GTT (waiting for their jobs when busy); a cs_complete every eighth call retires jobs.
+ * The set-up (2N calls) is timed separately and subtracted. Self-checks are off (they are
+ * O(n) by design); the counters come from a run with the same program.
+ *   npm run bench            (or: npx tsx bench/evict.ts 10 1000 100000)
+ */
+import { lit, ref, type Call, type Program } from '../ir/program.ts';
+import { PROFILES, type TargetConfig } from '../ir/target.ts';
+import { implTarget } from '../impl/target.ts';
+
+export const BENCH_CFG: TargetConfig = {
+  profile: PROFILES['linux-6.1'],
+  devices: ['amdgpu'],
+  // 64 16-KiB buffers fill VRAM; GTT holds every buffer of the largest run
+  deviceParams: [{ vram_kib: 1024, visible_kib: 256, gtt_kib: 1 << 21 }],
+};
+
+/** The set-up of N live buffers, and optionally `loop` CS calls over them. */
+export function evictWorkload(n: number, loop: number): Program {
+  const calls: Call[] = [
+    { op: 'open', args: [lit(0), lit(1)] },
+    { op: 'amdgpu_ctx_alloc', args: [ref(0, 'fd')] },
+  ];
+  const fd = ref(0, 'fd');
+  const ctx = ref(1, 'ctx');
+  const bos: number[] = [];
+  for (let i = 0; i < n; i++) {
+    bos.push(calls.length);
+    calls.push({ op: 'amdgpu_gem_create', args: [fd, lit(0x4000), lit(0), lit(2), lit(0)] });
+    calls.push({ op: 'amdgpu_gem_op', args: [fd, ref(bos[i], 'handle'), lit(1), lit(4)] });
+  }
+  let x = 12345;
+  const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) % n;
+  for (let j = 0; j < loop; j++) {
+    if (j % 8 === 7) {
+      calls.push({ op: 'amdgpu_cs_complete', args: [fd, ctx, lit(0xffff_ffff_ffff_ffffn)] });
+      continue;
+    }
+    calls.push({ op: 'amdgpu_cs', args: [fd, ctx, ref(bos[next()], 'handle'), ref(bos[next()], 'handle'), ref(bos[next()], 'handle')] });
+  }
+  return { meta: { devices: ['amdgpu'] }, calls };
+}
+
+function msOf(p: Program): number {
+  const t = implTarget(undefined, { selfChecks: false });
+  const t0 = performance.now();
+  const r = t.runSync!(p, BENCH_CFG);
+  const ms = performance.now() - t0;
+  const bad = r.outcomes.findIndex((o) => o.status !== 'ok');
+  if (bad >= 0) throw new Error(`call ${bad} (${p.calls[bad].op}): ${JSON.stringify(r.outcomes[bad], (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`);
+  return ms;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
+  const LOOP = 20_000;
+  msOf(evictWorkload(64, 4000)); // warm up the JIT
+  console.log(`eviction-heavy amdgpu CS loop (${LOOP} calls; VRAM = 64 buffers)`);
+  console.log('N live    set-up ms    loop µs/call   vs N=first');
+  let first = 0;
+  for (const n of sizes.length ? sizes : [10, 100, 1000, 10_000, 100_000]) {
+    const setup = Math.min(...[0, 1].map(() => msOf(evictWorkload(n, 0))));
+    const whole = Math.min(...[0, 1].map(() => msOf(evictWorkload(n, LOOP))));
+    const us = ((whole - setup) * 1000) / LOOP;
+    first ||= us;
+    console.log(`${String(n).padEnd(9)} ${setup.toFixed(0).padStart(9)} ${us.toFixed(2).padStart(14)} ${(us / first).toFixed(2).padStart(12)}×`);
+  }
+}

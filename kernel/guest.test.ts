@@ -1,0 +1,22 @@
+// Success criterion: the VM declines, with a reason, exactly the programs whose calls belong to
+// a driver uapi no guest device offers (amdgpu's), and the executor's op table covers the rest.
+import { describe, expect, it } from 'vitest';
+import { CALLS, OPS } from '../ir/calls.ts';
+import { parseText } from '../ir/encoding.ts';
+import { GUEST_CALLS, GUEST_UAPI, guestCallsProblem, guestDevicesProblem } from './guest.ts';
+
+describe('what the VM can run', () => {
+  it('offers core and the guest devices’ uapis, not amdgpu’s', () => {
+    expect([...GUEST_UAPI].sort()).toEqual(['core', 'vgem']);
+    expect(Object.keys(GUEST_CALLS).sort()).toEqual(OPS.filter((op) => CALLS[op].uapi !== 'amdgpu').sort());
+  });
+  it('declines a program with an amdgpu call, naming the call', () => {
+    const p = parseText('r0 = open(0, render)\nr1 = amdgpu_ctx_alloc(r0.fd)\n');
+    expect(guestCallsProblem(p)).toMatch(/call 1 \(amdgpu_ctx_alloc\) is amdgpu uapi/);
+    expect(guestCallsProblem(parseText('r0 = open(0, render)\nr1 = create_dumb(r0.fd, 1, 1, 32, 0)\n'))).toBeNull();
+  });
+  it('has no amdgpu device, and says why', () => {
+    expect(guestDevicesProblem(['amdgpu'])).toMatch(/no QEMU device runs amdgpu/);
+    expect(guestDevicesProblem(['vgem', 'cirrus'])).toBeNull();
+  });
+});
