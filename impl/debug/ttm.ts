@@ -148,7 +148,7 @@ export function checkTtm(bdev: TtmDevice, v: DebugReport): void {
     // exactly the list of their manager and priority (ttm_resource_move_to_lru_tail)
     // — once unreserved: 6.1's ttm_bo_pin leaves the resource where it is until unreserve
     const want = bo.pinCount ? bdev.pinned : bdev.managers[res.memType]?.lru[bo.priority];
-    if (!bdev.reserved.has(bo) && res.lruList !== want)
+    if (!bdev.reserved.has(bo) && !bo.lruLazy && res.lruList !== want)
       v('ttm-lru', bo.pinCount ? `pinned bo ${bo.id} is on an LRU list` : `unpinned bo ${bo.id} is not on the LRU of manager ${res.memType} priority ${bo.priority}`);
     if (bo.deleted && !bdev.ddestroy.has(bo)) v('ttm-zombie', `deleted bo ${bo.id} is not on the delayed-destroy list`);
   }

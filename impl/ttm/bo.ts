@@ -102,6 +102,9 @@ export class TtmBufferObject {
   ttm: TtmTt | null = null;
   bulkMove: TtmLruBulkMove<TtmResource> | null = null;
   readonly mappings = new Set<TtmMapping>();
+  /** pinned or unpinned without an unreserve since (6.1's lazy bdev->pinned): its resource is
+   * on the list it was on before, until the next ttm_resource_move_to_lru_tail */
+  lruLazy = false;
   /** the current move is pipelined behind the bo's fences (ttmBoMoveAccel): it may move busy */
   movePipelined = false;
   /** bo->base: the GEM object embedding this bo (opaque to TTM; null for a bare bo) */

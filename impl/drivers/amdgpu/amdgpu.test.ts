@@ -130,7 +130,8 @@ describe('GEM_MMAP, userptr, GEM_OP', () => {
       E(Errno.EPERM),
       E(Errno.EPERM),
       E(Errno.EPERM),
-      'ok size=65536 alignment=0 domains=2 flags=0',
+      // amdgpu_bo_pin sets VRAM_CONTIGUOUS before it refuses a userptr bo
+      'ok size=65536 alignment=0 domains=2 flags=32',
     ]);
     expect(r.violations).toEqual([]);
     // the fault switch lets it be mapped — and the self-check names it once it is
@@ -192,12 +193,14 @@ describe('contexts, CS, fences, waits', () => {
       r6 = amdgpu_gem_wait_idle(r0.fd, r1.handle, 0)
       r7 = amdgpu_wait_fences(r0.fd, r3.ctx, r4.seq, r5.seq, 0, 0)
       r8 = amdgpu_wait_fences(r0.fd, r3.ctx, r4.seq, r5.seq, 1, 0)
-      r9 = amdgpu_wait_cs(r0.fd, r3.ctx, r5.seq, 1000000)
+      r9 = amdgpu_wait_cs(r0.fd, r3.ctx, r5.seq, 0xffffffffffffffff)
       r10 = amdgpu_gem_wait_idle(r0.fd, r1.handle, 0)
       r11 = amdgpu_wait_fences(r0.fd, r3.ctx, r4.seq, r5.seq, 0, 0)
       r12 = amdgpu_cs(r0.fd, r3.ctx, r1.handle, 0, 0)
-      r13 = amdgpu_gem_wait_idle(r0.fd, r1.handle, 1)
-      r14 = amdgpu_wait_cs(r0.fd, r3.ctx, 0xffffffffffffffff, 0)`);
+      r13 = amdgpu_gem_wait_idle(r0.fd, r1.handle, 1000000)
+      r14 = amdgpu_wait_cs(r0.fd, r3.ctx, 0xffffffffffffffff, 0)
+      r15 = amdgpu_gem_wait_idle(r0.fd, r1.handle, 0x10000000000)
+      r16 = amdgpu_wait_cs(r0.fd, r3.ctx, 0xffffffffffffffff, 0)`);
     expect(r.out.slice(4).map(show)).toEqual([
       'ok seq=1',
       'ok seq=2',
@@ -208,6 +211,9 @@ describe('contexts, CS, fences, waits', () => {
       'ok status=0',
       'ok status=1 first=0',
       'ok seq=3',
+      // an absolute timeout in the past (1 ms after boot) polls; 2^40 ns and later wait
+      'ok status=1',
+      'ok status=1',
       'ok status=0',
       'ok status=0',
     ]);
@@ -289,8 +295,8 @@ describe('placement and eviction', () => {
       'ok handle=4',
       // unpinned, it went to its LRU tail: the next eviction took r4's bo instead
       'ok domain=4 visible=1 pins=0',
-      // amdgpu_bo_pin_restricted forces CPU_ACCESS_REQUIRED
-      'ok size=524288 alignment=0 domains=4 flags=1',
+      // amdgpu_bo_pin sets VRAM_CONTIGUOUS, amdgpu_bo_pin_restricted CPU_ACCESS_REQUIRED
+      'ok size=524288 alignment=0 domains=4 flags=33',
     ]);
     expect(r.violations).toEqual([]);
   });

@@ -154,6 +154,8 @@ export function amdgpuBoCreate(adev: AmdgpuDevice, dev: DrmDevice, a: BoCreateAr
 export function amdgpuBoPin(abo: AmdgpuBo, domainIn: number): number {
   const bo = abo.bo;
   const adev = abo.adev;
+  // amdgpu_bo_pin: "bo->flags |= AMDGPU_GEM_CREATE_VRAM_CONTIGUOUS" before anything else
+  abo.flags |= CREATE_VRAM_CONTIGUOUS;
   if (abo.userptr) return -Errno.EPERM;
   let domain = domainIn;
   // "Check domain to be pinned to against preferred domains"
@@ -212,19 +214,20 @@ export const amdgpuVmOps: VmOps = {
   },
 };
 
-/** The dma-buf pin of a non-dynamic importer (amdgpu_dma_buf_pin: pin into GTT); the
- * resv is locked and unlocked around it, which this treats as an unreserve (LRU tail). */
+/** The dma-buf pin of a non-dynamic importer (amdgpu_dma_buf_pin: pin into GTT) under a
+ * plain dma_resv_lock/unlock: no LRU move, so 6.1's lazy pinned list shows — the bo stays on
+ * its LRU (skipped, pinned) until its next unreserve; an unpinned one stays on bdev->pinned. */
 function amdgpuDmaBufPin(obj: GemObject): number {
   const abo = obj as AmdgpuBo;
   const r = amdgpuBoPin(abo, DOMAIN_GTT);
-  if (!r) unreserveTail(abo);
+  if (!r) abo.bo.lruLazy = true;
   return r;
 }
 function amdgpuDmaBufUnpin(obj: GemObject): void {
   const abo = obj as AmdgpuBo;
-  if (!abo.bo.pinCount) return;
+  if (!abo.bo.pinCount) return; // WARN_ON_ONCE(!pin_count): a detach after a user unpin
   amdgpuBoUnpin(abo);
-  unreserveTail(abo);
+  abo.bo.lruLazy = true;
 }
 
 /** amdgpu-specific self-checks beside the glue's. */

@@ -15,6 +15,7 @@ import { drmGemHandleCreateTail, drmGemObjectLookup } from '../../core/drm_gem.t
 import { ERR_PTR, IS_ERR } from '../../core/errptr.ts';
 import { Idr } from '../../core/idr.ts';
 import { ttmBoAddFence, ttmBoDelayedDelete, ttmBoIdle, ttmBoValidate, ttmBoWaitCtx, TtmFence, type TtmBufferObject } from '../../ttm/bo.ts';
+import { ttmResourceCompat } from '../../ttm/resource.ts';
 import type { TtmDevice } from '../../ttm/device.ts';
 import { gemTtmDriverDebug } from '../gem_ttm.ts';
 import { amdgpuBoCreate, amdgpuBoPin, amdgpuBoUnpin, amdgpuGemPrimeImport, amdgpuLegacyMmap, isAmdgpuBo, unreserveTail, type AmdgpuBo } from './bo.ts';
@@ -46,6 +47,10 @@ const SCHED_JOBS = 32n;
 /** AMDGPU_VM_MAX_NUM_CTX */
 const MAX_NUM_CTX = 4096;
 const MAX_U64 = (1n << 64n) - 1n;
+/** sim: CLOCK_MONOTONIC reads 2^40 ns for the whole program (docs/amdgpu.md "Timeouts") */
+const NOW_NS = 1n << 40n;
+/** amdgpu_gem_timeout: an absolute time; one in the past polls (0), a later one waits */
+const waits = (timeout: bigint): boolean => timeout >= NOW_NS;
 
 /** One submitted job: its fence (on every bo of its list). */
 interface Job {
@@ -89,6 +94,8 @@ class AmdgpuCtx {
 /** struct amdgpu_fpriv: the context manager. */
 class AmdgpuFpriv {
   readonly ctxs = new Idr<AmdgpuCtx>(1, MAX_NUM_CTX - 1);
+  /** the VM's always-valid bos, in creation order (dropped when freed) */
+  vmBos: AmdgpuBo[] = [];
   /** every context the file ever had (freed ones keep their jobs on the ring) */
   readonly all: AmdgpuCtx[] = [];
 }
@@ -173,6 +180,11 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       for (;;) {
         const r = amdgpuBoCreate(adev, dev, { size, byteAlign: alignment, domain, flags, type: 'device', vmFile });
         if (!IS_ERR(r)) {
+          if (vmFile) {
+            const fp = fpriv(file);
+            fp.vmBos = fp.vmBos.filter((b) => !b.freed);
+            fp.vmBos.push(r);
+          }
           const h = drmGemHandleCreateTail(file, r);
           r.put();
           if (h < 0) return h;
@@ -212,7 +224,15 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       r.userptr = true; // amdgpu_ttm_tt_set_userptr
       r.preferred = DOMAIN_GTT;
       r.allowed = DOMAIN_GTT;
-      // AMDGPU_GEM_USERPTR_VALIDATE: sim — no user memory behind it, nothing is validated
+      // AMDGPU_GEM_USERPTR_VALIDATE: into GTT at once (sim: the user pages are taken as present)
+      if (flags & 4) {
+        const v = ttmBoValidate(r.bo, both(placementFromDomain(adev, r.flags, DOMAIN_GTT)), { interruptible: true, noWaitGpu: false });
+        unreserveTail(r);
+        if (v) {
+          r.put();
+          return v;
+        }
+      }
       const h = drmGemHandleCreateTail(file, r);
       r.put();
       if (h < 0) return h;
@@ -257,7 +277,7 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       const abo = lookupBo(file, a[1]);
       if (!abo) return -Errno.ENOENT;
       const timeout = u64(a[2]);
-      if (timeout === 0n) out.status = ttmBoIdle(abo.bo) ? 0n : 1n;
+      if (!waits(timeout)) out.status = ttmBoIdle(abo.bo) ? 0n : 1n;
       else {
         ttmBoWaitCtx(abo.bo, { interruptible: true, noWaitGpu: false });
         out.status = 0n;
@@ -289,44 +309,53 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       const adev = devOf(dev);
       const ctx = lookupCtx(file, a[1]);
       if (!ctx) return -Errno.EINVAL; // amdgpu_cs_parser_init
-      // amdgpu_bo_list_create: every handle looked up first (ENOENT), duplicates once
-      const list: AmdgpuBo[] = [];
+      // amdgpu_bo_list_create: every handle looked up first (ENOENT)
+      const entries: AmdgpuBo[] = [];
       for (const h of [a[2], a[3], a[4]]) {
         if (!u32(h ?? 0n)) continue;
         const abo = lookupBo(file, h);
         if (!abo) {
-          for (const b of list) b.put();
+          for (const b of entries) b.put();
           return -Errno.ENOENT;
         }
-        if (list.includes(abo)) abo.put();
-        else list.push(abo);
+        entries.push(abo);
       }
-      // ttm_eu_reserve_buffers: every listed bo is reserved while any of them validates, so
-      // none is evicted for another (ttm_bo_evict_swapout_allowable: the trylock fails)
+      // (3) the list by first occurrence, without VM_ALWAYS_VALID bos: non-userptr bos in list
+      // order, then userptr bos in reverse list order (amdgpu_bo_list_create)
+      const firsts = entries.filter((b, i) => entries.indexOf(b) === i && !(b.flags & CREATE_VM_ALWAYS_VALID));
+      const list = [...firsts.filter((b) => !b.userptr), ...firsts.filter((b) => b.userptr).reverse()];
+      // (2) repeated entries, in reverse order (ttm_eu_reserve_buffers: a repeat to the head of
+      // the duplicates list)
+      const dups = entries.filter((b, i) => entries.indexOf(b) !== i).reverse();
+      // (1) the file's VM_ALWAYS_VALID bos not where they prefer (amdgpu_vm_validate_pt_bos)
+      const vmBos = fpriv(file).vmBos.filter((b) => !b.freed && b.bo && !b.bo.destroyed);
+      const evicted = vmBos.filter((b) => !b.bo.resource || !ttmResourceCompat(b.bo.resource, both(placementFromDomain(adev, b.flags, b.preferred))));
+      // ttm_eu_reserve_buffers: every bo is reserved while any validates, so none is evicted
+      // for another (ttm_bo_evict_swapout_allowable: the trylock fails)
       const reserved = adev.bdev.reserved;
-      const took = list.filter((abo) => !reserved.has(abo.bo));
-      for (const abo of took) reserved.add(abo.bo);
+      const all = new Set([...vmBos, ...dups, ...list].map((b) => b.bo));
+      const took = [...all].filter((bo) => !reserved.has(bo));
+      for (const bo of took) reserved.add(bo);
       let ret = 0;
-      for (const abo of list) {
+      for (const abo of [...evicted, ...dups, ...list]) {
         ret = csBoValidate(adev, abo);
         if (ret) break;
       }
-      for (const abo of took) reserved.delete(abo.bo);
+      for (const bo of took) reserved.delete(bo);
       if (!ret) {
-        // amdgpu_cs_submit: the job's fence on every bo (ttm_eu_fence_buffer_objects)
+        // amdgpu_cs_submit: the job's fence on every bo (ttm_eu_fence_buffer_objects) and on
+        // the VM's always-valid bos
         const job: Job = { seq: ctx.next, fence: new JobFence(adev.bdev, ctx, ctx.next) };
         ctx.next++;
         ctx.window.set(job.seq, job);
         ctx.window.delete(job.seq - SCHED_JOBS);
         ctx.pending.push(job);
-        for (const abo of list) ttmBoAddFence(abo.bo, job.fence);
+        for (const abo of new Set([...list, ...vmBos])) ttmBoAddFence(abo.bo, job.fence);
         out.seq = job.seq;
       }
       // ttm_eu_fence_buffer_objects / ttm_eu_backoff_reservation: LRU tails in list order
-      for (const abo of list) {
-        unreserveTail(abo);
-        abo.put();
-      }
+      for (const abo of list) unreserveTail(abo);
+      for (const abo of entries) abo.put();
       return ret;
     }),
 
@@ -391,13 +420,15 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       if (idx >= 0) {
         out.status = 1n;
         out.first = BigInt(idx);
-      } else if (timeout === 0n) {
+      } else if (!waits(timeout)) {
         out.status = 0n;
         out.first = 0xffff_ffffn; // first = ~0 untouched
       } else {
-        waitJob(ctx, jobs[0], timeout); // sim: the first fence is the one that signals
+        // the ring is in order: the earlier-submitted job signals first
+        const i = jobs[1].seq < jobs[0].seq ? 1 : 0;
+        waitJob(ctx, jobs[i], timeout);
         out.status = 1n;
-        out.first = 0n;
+        out.first = BigInt(i);
       }
       return 0;
     }),
@@ -511,7 +542,7 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
  * timeout waits (sim), and the ring completes the job and all before it on the context. */
 function waitJob(ctx: AmdgpuCtx, job: Job | null, timeout: bigint): boolean {
   if (!job || job.fence.signaled) return true;
-  if (timeout === 0n) return false;
+  if (!waits(timeout)) return false;
   completeUpTo(ctx, job.seq);
   return true;
 }
