@@ -96,6 +96,9 @@ export interface DrmDriver {
   /** Driver probe, after the device exists (e.g. the fbdev console's buffer). */
   probe?(dev: DrmDevice): void;
   postclose?(dev: DrmDevice, file: DrmFile): void;
+  /** Device teardown at session exit, after every file closed (drm_dev_unregister → the
+   * driver's fini: a GPU driver idles the GPU and reclaims what it still held). */
+  unload?(dev: DrmDevice): void;
   readonly debug?: DriverDebug;
 }
 

@@ -102,6 +102,7 @@ export class ImplSession implements Session {
   teardown(): void {
     this.mm.teardown();
     for (const [fd] of [...this.fds.fds.entries()]) this.fds.close(fd);
+    for (const dev of this.kernel.devices) dev.driver.unload?.(dev);
   }
 
   /** The TTM counters summed over every device on TTM (for check's summary). */

@@ -14,6 +14,12 @@ export function checkModelImpl(p: Program, cfg: TargetConfig, faults?: FaultSet)
   return judgeSync(pairing(modelTarget, implTarget(faults)), p, cfg).verdict;
 }
 
+/** impl without faults as the reference for impl with them (for switches of a device whose
+ * model still disagrees elsewhere: the difference is then the switch's alone). */
+export function checkImplImpl(p: Program, cfg: TargetConfig, faults: FaultSet): Verdict {
+  return judgeSync(pairing(implTarget(), implTarget(faults)), p, cfg).verdict;
+}
+
 /** The failure report of a verdict ('' when it passed). */
 export function failureText(p: Program, v: Verdict): string {
   if (v.status === 'fail') return describeFailure(p, v.finding, 'model', 'impl');

@@ -81,9 +81,10 @@ export class TtmDebugObserver implements TtmObserver {
     // ttm_bo_move_memcpy copies every page: the contents survive the move
     if (contentsDigest(res ? ttmResourceBacking(bo, res) : null, bo.numPages) !== w.digest)
       this.v('ttm-contents', `bo ${bo.id}: its contents changed moving from ${w.from?.memType ?? 'none'} to ${to}`);
-    // ttm_bo_wait_ctx before the copy: nothing moves under a fence still pending
+    // ttm_bo_wait_ctx before the copy: nothing moves under a fence still pending — unless the
+    // move was pipelined behind those fences (ttm_bo_move_accel_cleanup: amdgpu's blits)
     const pending = w.fences.filter((f) => !f.signaled);
-    if (pending.length) this.v('ttm-busy-move', `bo ${bo.id} moved to ${to} with ${pending.length} fence(s) unsignalled (seqno ${pending[0].seqno})`);
+    if (pending.length && !bo.movePipelined) this.v('ttm-busy-move', `bo ${bo.id} moved to ${to} with ${pending.length} fence(s) unsignalled (seqno ${pending[0].seqno})`);
     this.noStaleMapping(bo, 'after a move');
   }
   purge(bo: TtmBufferObject): void {
@@ -147,7 +148,7 @@ export function checkTtm(bdev: TtmDevice, v: DebugReport): void {
     // exactly the list of their manager and priority (ttm_resource_move_to_lru_tail)
     // — once unreserved: 6.1's ttm_bo_pin leaves the resource where it is until unreserve
     const want = bo.pinCount ? bdev.pinned : bdev.managers[res.memType]?.lru[bo.priority];
-    if (!bdev.reserved.has(bo) && res.lruList !== want)
+    if (!bdev.reserved.has(bo) && !bo.lruLazy && res.lruList !== want)
       v('ttm-lru', bo.pinCount ? `pinned bo ${bo.id} is on an LRU list` : `unpinned bo ${bo.id} is not on the LRU of manager ${res.memType} priority ${bo.priority}`);
     if (bo.deleted && !bdev.ddestroy.has(bo)) v('ttm-zombie', `deleted bo ${bo.id} is not on the delayed-destroy list`);
   }

@@ -102,6 +102,11 @@ export class TtmBufferObject {
   ttm: TtmTt | null = null;
   bulkMove: TtmLruBulkMove<TtmResource> | null = null;
   readonly mappings = new Set<TtmMapping>();
+  /** pinned or unpinned without an unreserve since (6.1's lazy bdev->pinned): its resource is
+   * on the list it was on before, until the next ttm_resource_move_to_lru_tail */
+  lruLazy = false;
+  /** the current move is pipelined behind the bo's fences (ttmBoMoveAccel): it may move busy */
+  movePipelined = false;
   /** bo->base: the GEM object embedding this bo (opaque to TTM; null for a bare bo) */
   base: unknown = null;
   /** bo->destroy: called once the bo is gone (ttm_bo_release's last step) */
@@ -317,7 +322,7 @@ export function ttmBoMoveMemcpy(bo: TtmBufferObject, ctx: TtmOperationCtx, newMe
   const bdev = bo.bdev;
   const ret = bdev.faults.has('ignore-busy') ? 0 : ttmBoWaitCtx(bo, ctx);
   if (ret) return ret;
-  return ttmBoMoveAccel(bo, newMem);
+  return ttmBoMoveCopy(bo, newMem);
 }
 
 /**
@@ -327,6 +332,13 @@ export function ttmBoMoveMemcpy(bo: TtmBufferObject, ctx: TtmOperationCtx, newMe
  * contents), the old resource goes, a tt is dropped when the new manager does not use one.
  */
 export function ttmBoMoveAccel(bo: TtmBufferObject, newMem: TtmResource): number {
+  bo.movePipelined = true;
+  return ttmBoMoveCopy(bo, newMem);
+}
+
+/** The copy and cleanup shared by ttm_bo_move_memcpy and the pipelined move. */
+function ttmBoMoveCopy(bo: TtmBufferObject, newMem: TtmResource): number {
+  const bdev = bo.bdev;
   const old = bo.resource;
   const newMan = bdev.managers[newMem.memType]!;
   if (old && !bdev.faults.has('lose-contents')) {
@@ -364,6 +376,7 @@ export function ttmBoHandleMoveMem(bo: TtmBufferObject, mem: TtmResource, evict:
     }
     if (mem.memType !== TTM_PL_SYSTEM) bo.ttm.populated = true; // ttm_tt_populate
   }
+  bo.movePipelined = false;
   const watch = bdev.observer?.moveBegin(bo, mem, evict);
   const ret = bdev.funcs.move(bo, evict, ctx, mem, hop);
   if (ret) {
@@ -418,6 +431,8 @@ function ttmBoPipelineGutting(bo: TtmBufferObject, ctx: TtmOperationCtx): number
   const res = ttmResourceAlloc(bo, SYS_PLACE);
   if (typeof res === 'number') return res;
   bo.resource = res;
+  // "if (!bo->ttm) ttm_tt_create(bo, true)": the bo keeps an empty, unpopulated tt
+  if (!bo.ttm) bo.ttm = new TtmTt(bo.numPages, bo.ttmFlags | (bo.type === 'sg' ? TTM_TT_FLAG_EXTERNAL : 0));
   return 0;
 }
 
@@ -630,13 +645,17 @@ export function ttmBoValidate(bo: TtmBufferObject, placement: TtmPlacement, ctx:
     return -Errno.EINVAL;
   }
   if (!placement.placement.length && !placement.busyPlacement.length) return ttmBoPipelineGutting(bo, ctx);
-  if (bo.resource && ttmResourceCompat(bo.resource, placement)) return 0;
-  if (bo.pinCount) return -Errno.EINVAL;
-  const held = bo.bdev.reserved.has(bo);
-  bo.bdev.reserved.add(bo);
-  const ret = ttmBoMoveBuffer(bo, placement, ctx);
-  if (!held) bo.bdev.reserved.delete(bo);
-  return ret === -Errno.ENOSPC ? -Errno.ENOMEM : ret;
+  if (!bo.resource || !ttmResourceCompat(bo.resource, placement)) {
+    if (bo.pinCount) return -Errno.EINVAL;
+    const held = bo.bdev.reserved.has(bo);
+    bo.bdev.reserved.add(bo);
+    const ret = ttmBoMoveBuffer(bo, placement, ctx);
+    if (!held) bo.bdev.reserved.delete(bo);
+    if (ret) return ret === -Errno.ENOSPC ? -Errno.ENOMEM : ret;
+  }
+  // "We might need to add a TTM": a bo left in SYSTEM gets its (unpopulated) ttm_tt
+  if (bo.resource?.memType === TTM_PL_SYSTEM && !bo.ttm) bo.ttm = new TtmTt(bo.numPages, bo.ttmFlags);
+  return 0;
 }
 
 /** For self-checks and tests: where the bo's resource is (or -1), and is it on an LRU list. */

@@ -136,6 +136,7 @@ export function ttmResourceFree(bo: TtmBufferObject, res: TtmResource | null): v
 export function ttmResourceMoveToLruTail(res: TtmResource): void {
   const bo = res.bo;
   const bdev = bo.bdev;
+  bo.lruLazy = false;
   if (bo.pinCount && !bdev.faults.has('evict-pinned')) {
     bdev.pinned.moveTail(res);
   } else if (bo.bulkMove && res.lruList && res.lruList !== bdev.pinned) {

@@ -21,6 +21,7 @@ import { drmGemTtmMmap, gemTtmCreate, gemTtmDebugCheck, gemTtmFuncs, gemTtmVmOps
 import {
   both,
   CREATE_CPU_ACCESS_REQUIRED,
+  CREATE_CPU_GTT_USWC,
   CREATE_DISCARDABLE,
   CREATE_NO_CPU_ACCESS,
   CREATE_VM_ALWAYS_VALID,
@@ -32,6 +33,7 @@ import {
   DOMAIN_OA,
   DOMAIN_VRAM,
   memTypeToDomain,
+  ON_CHIP,
   placementFromDomain,
   type AmdgpuBoState,
   type AmdgpuDevice,
@@ -50,9 +52,8 @@ export class AmdgpuBo extends GemTtmObject implements AmdgpuBoState {
   alignment = 0n;
   /** VM_ALWAYS_VALID: the file whose VM root reservation the bo shares */
   vmFile: DrmFile | null = null;
-  /** pins through the gemcheck pin ioctl and through dma-buf attachments (debug bookkeeping) */
-  userPins = 0;
-  attachPins = 0;
+  /** pins taken (the pin ioctl, dma-buf attachments) less unpins: debug bookkeeping */
+  pinsTaken = 0;
   readonly adev: AmdgpuDevice;
   constructor(dev: DrmDevice, size: number, funcs: GemObjectFuncs, adev: AmdgpuDevice) {
     super(dev, size, funcs);
@@ -116,7 +117,10 @@ export function amdgpuBoCreate(adev: AmdgpuDevice, dev: DrmDevice, a: BoCreateAr
   let allowed = preferred;
   if (a.type !== 'kernel' && !(a.flags & CREATE_DISCARDABLE) && allowed === DOMAIN_VRAM) allowed |= DOMAIN_GTT;
   const flags = a.flags;
-  const obj = gemTtmCreate<AmdgpuBo>(dev, adev.bdev, Number(bytes), both(placementFromDomain(adev, flags, a.domain)), {
+  // amdgpu_bo_create: on-chip bos start in CPU ("if (bp->domain & (GWS|OA|GDS))
+  // amdgpu_bo_placement_from_domain(bo, CPU)"): their manager is reached at the first CS
+  const initial = a.domain & ON_CHIP ? DOMAIN_CPU : a.domain;
+  const obj = gemTtmCreate<AmdgpuBo>(dev, adev.bdev, Number(bytes), both(placementFromDomain(adev, flags, initial)), {
     type: a.type,
     // DISCARDABLE 0, user bos 1 (kernel bos 2: none here)
     priority: a.flags & CREATE_DISCARDABLE ? 0 : 1,
@@ -150,6 +154,8 @@ export function amdgpuBoCreate(adev: AmdgpuDevice, dev: DrmDevice, a: BoCreateAr
 export function amdgpuBoPin(abo: AmdgpuBo, domainIn: number): number {
   const bo = abo.bo;
   const adev = abo.adev;
+  // amdgpu_bo_pin: "bo->flags |= AMDGPU_GEM_CREATE_VRAM_CONTIGUOUS" before anything else
+  abo.flags |= CREATE_VRAM_CONTIGUOUS;
   if (abo.userptr) return -Errno.EPERM;
   let domain = domainIn;
   // "Check domain to be pinned to against preferred domains"
@@ -164,6 +170,7 @@ export function amdgpuBoPin(abo: AmdgpuBo, domainIn: number): number {
     if (!(domain & memTypeToDomain(res.memType))) return -Errno.EINVAL;
     if (res.memType === TTM_PL_VRAM && abo.flags & CREATE_VRAM_CONTIGUOUS && !(res.placement & TTM_PL_FLAG_CONTIGUOUS)) return -Errno.EINVAL;
     ttmBoPin(bo);
+    abo.pinsTaken++;
     return 0;
   }
   // the importer side's dma_buf_pin(import_attach) pins nothing here: the exporters that
@@ -173,12 +180,13 @@ export function amdgpuBoPin(abo: AmdgpuBo, domainIn: number): number {
   const r = ttmBoValidate(bo, both(placementFromDomain(adev, abo.flags, domain)), { interruptible: false, noWaitGpu: false });
   if (r) return r;
   ttmBoPin(bo);
+  abo.pinsTaken++;
   return 0;
 }
 
 /** amdgpu_bo_unpin. */
 export function amdgpuBoUnpin(abo: AmdgpuBo): void {
-  ttmBoUnpin(abo.bo);
+  if (!ttmBoUnpin(abo.bo)) abo.pinsTaken--;
 }
 
 /** amdgpu_gem_object_mmap (6.1) / the legacy amdgpu_verify_access checks (≤5.13). */
@@ -206,21 +214,20 @@ export const amdgpuVmOps: VmOps = {
   },
 };
 
-/** The dma-buf pin of a non-dynamic importer (amdgpu_dma_buf_pin: pin into GTT); the
- * resv is locked and unlocked around it, which this treats as an unreserve (LRU tail). */
+/** The dma-buf pin of a non-dynamic importer (amdgpu_dma_buf_pin: pin into GTT) under a
+ * plain dma_resv_lock/unlock: no LRU move, so 6.1's lazy pinned list shows — the bo stays on
+ * its LRU (skipped, pinned) until its next unreserve; an unpinned one stays on bdev->pinned. */
 function amdgpuDmaBufPin(obj: GemObject): number {
   const abo = obj as AmdgpuBo;
   const r = amdgpuBoPin(abo, DOMAIN_GTT);
-  if (!r) abo.attachPins++;
-  unreserveTail(abo);
+  if (!r) abo.bo.lruLazy = true;
   return r;
 }
 function amdgpuDmaBufUnpin(obj: GemObject): void {
   const abo = obj as AmdgpuBo;
-  if (!abo.bo.pinCount) return;
+  if (!abo.bo.pinCount) return; // WARN_ON_ONCE(!pin_count): a detach after a user unpin
   amdgpuBoUnpin(abo);
-  if (abo.attachPins) abo.attachPins--;
-  unreserveTail(abo);
+  abo.bo.lruLazy = true;
 }
 
 /** amdgpu-specific self-checks beside the glue's. */
@@ -230,9 +237,8 @@ function amdgpuDebugCheck(obj: GemObject, mappings: readonly Vma[], report: Debu
   const bo = abo.bo;
   if (!bo) return;
   const k = obj.dev.kernel;
-  if (abo.userptr && mappings.length && !k.faults.has('amdgpu-userptr-mmap')) report('amdgpu-userptr', `userptr object ${obj.id} is mapped`);
-  if (!bo.deleted && bo.pinCount !== abo.userPins + abo.attachPins)
-    report('amdgpu-pins', `object ${obj.id}: pin_count ${bo.pinCount}, pins taken ${abo.userPins} (ioctl) + ${abo.attachPins} (dma-buf attachments)`);
+  if (abo.userptr && mappings.length) report('amdgpu-userptr', `userptr object ${obj.id} is mapped`);
+  if (!bo.deleted && bo.pinCount !== abo.pinsTaken) report('amdgpu-pins', `object ${obj.id}: pin_count ${bo.pinCount}, pins taken less unpins ${abo.pinsTaken}`);
   if (bo.type === 'sg' && bo.resource?.memType === TTM_PL_VRAM) report('amdgpu-sg', `imported object ${obj.id} is in VRAM`);
   if (!k.profile.amdgpuLegacyMmap && abo.flags & CREATE_NO_CPU_ACCESS && mappings.length) report('amdgpu-no-cpu-access', `NO_CPU_ACCESS object ${obj.id} is mapped`);
 }
@@ -271,7 +277,9 @@ export function amdgpuGemPrimeImport(adev: AmdgpuDevice, dev: DrmDevice, buf: Dm
     buf.priv.get();
     return buf.priv;
   }
-  const obj = amdgpuBoCreate(adev, dev, { size: BigInt(buf.size), byteAlign: PAGE_SIZE, domain: DOMAIN_CPU, flags: 0, type: 'sg', sgBuf: buf });
+  // "flags |= other->flags & (CPU_GTT_USWC | COHERENT | UNCACHED)" for an amdgpu exporter
+  const flags = isAmdgpuBo(buf.priv) ? buf.priv.flags & CREATE_CPU_GTT_USWC : 0;
+  const obj = amdgpuBoCreate(adev, dev, { size: BigInt(buf.size), byteAlign: PAGE_SIZE, domain: DOMAIN_CPU, flags, type: 'sg', sgBuf: buf });
   if (IS_ERR(obj)) return obj;
   obj.preferred = DOMAIN_GTT;
   obj.allowed = DOMAIN_GTT;

@@ -15,6 +15,7 @@ import { drmGemHandleCreateTail, drmGemObjectLookup } from '../../core/drm_gem.t
 import { ERR_PTR, IS_ERR } from '../../core/errptr.ts';
 import { Idr } from '../../core/idr.ts';
 import { ttmBoAddFence, ttmBoDelayedDelete, ttmBoIdle, ttmBoValidate, ttmBoWaitCtx, TtmFence, type TtmBufferObject } from '../../ttm/bo.ts';
+import { ttmResourceCompat } from '../../ttm/resource.ts';
 import type { TtmDevice } from '../../ttm/device.ts';
 import { gemTtmDriverDebug } from '../gem_ttm.ts';
 import { amdgpuBoCreate, amdgpuBoPin, amdgpuBoUnpin, amdgpuGemPrimeImport, amdgpuLegacyMmap, isAmdgpuBo, unreserveTail, type AmdgpuBo } from './bo.ts';
@@ -46,6 +47,10 @@ const SCHED_JOBS = 32n;
 /** AMDGPU_VM_MAX_NUM_CTX */
 const MAX_NUM_CTX = 4096;
 const MAX_U64 = (1n << 64n) - 1n;
+/** sim: CLOCK_MONOTONIC reads 2^40 ns for the whole program (docs/amdgpu.md "Timeouts") */
+const NOW_NS = 1n << 40n;
+/** amdgpu_gem_timeout: an absolute time; one in the past polls (0), a later one waits */
+const waits = (timeout: bigint): boolean => timeout >= NOW_NS;
 
 /** One submitted job: its fence (on every bo of its list). */
 interface Job {
@@ -89,6 +94,8 @@ class AmdgpuCtx {
 /** struct amdgpu_fpriv: the context manager. */
 class AmdgpuFpriv {
   readonly ctxs = new Idr<AmdgpuCtx>(1, MAX_NUM_CTX - 1);
+  /** the VM's always-valid bos, in creation order (dropped when freed) */
+  vmBos: AmdgpuBo[] = [];
   /** every context the file ever had (freed ones keep their jobs on the ring) */
   readonly all: AmdgpuCtx[] = [];
 }
@@ -133,9 +140,15 @@ const ioctl = (handler: DriverIoctl['handler'], flags = DRM_AUTH | DRM_RENDER_AL
 
 export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, number>> = {}): DrmDriver {
   let adevRef: AmdgpuDevice | null = null;
-  const openFiles = new Set<DrmFile>();
   /** contexts of closed files, whose jobs are still on the ring */
   const closedCtxs: AmdgpuCtx[] = [];
+  let openFiles = 0;
+  /** The GPU finishes every job of closed files; the delayed delete reclaims every zombie. */
+  const gpuIdle = (dev: DrmDevice): void => {
+    for (const ctx of closedCtxs.splice(0)) completeUpTo(ctx, ctx.next);
+    const bdev = devOf(dev).bdev;
+    if (bdev.ddestroy.size) ttmBoDelayedDelete(bdev, true);
+  };
   const devOf = (dev: DrmDevice): AmdgpuDevice => {
     if (!adevRef) adevRef = amdgpuTtmInit(dev, params);
     return adevRef;
@@ -167,6 +180,11 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       for (;;) {
         const r = amdgpuBoCreate(adev, dev, { size, byteAlign: alignment, domain, flags, type: 'device', vmFile });
         if (!IS_ERR(r)) {
+          if (vmFile) {
+            const fp = fpriv(file);
+            fp.vmBos = fp.vmBos.filter((b) => !b.freed);
+            fp.vmBos.push(r);
+          }
           const h = drmGemHandleCreateTail(file, r);
           r.put();
           if (h < 0) return h;
@@ -206,7 +224,15 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       r.userptr = true; // amdgpu_ttm_tt_set_userptr
       r.preferred = DOMAIN_GTT;
       r.allowed = DOMAIN_GTT;
-      // AMDGPU_GEM_USERPTR_VALIDATE: sim — no user memory behind it, nothing is validated
+      // AMDGPU_GEM_USERPTR_VALIDATE: into GTT at once (sim: the user pages are taken as present)
+      if (flags & 4) {
+        const v = ttmBoValidate(r.bo, both(placementFromDomain(adev, r.flags, DOMAIN_GTT)), { interruptible: true, noWaitGpu: false });
+        unreserveTail(r);
+        if (v) {
+          r.put();
+          return v;
+        }
+      }
       const h = drmGemHandleCreateTail(file, r);
       r.put();
       if (h < 0) return h;
@@ -251,7 +277,7 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       const abo = lookupBo(file, a[1]);
       if (!abo) return -Errno.ENOENT;
       const timeout = u64(a[2]);
-      if (timeout === 0n) out.status = ttmBoIdle(abo.bo) ? 0n : 1n;
+      if (!waits(timeout)) out.status = ttmBoIdle(abo.bo) ? 0n : 1n;
       else {
         ttmBoWaitCtx(abo.bo, { interruptible: true, noWaitGpu: false });
         out.status = 0n;
@@ -283,38 +309,53 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       const adev = devOf(dev);
       const ctx = lookupCtx(file, a[1]);
       if (!ctx) return -Errno.EINVAL; // amdgpu_cs_parser_init
-      // amdgpu_bo_list_create: every handle looked up first (ENOENT), duplicates once
-      const list: AmdgpuBo[] = [];
+      // amdgpu_bo_list_create: every handle looked up first (ENOENT)
+      const entries: AmdgpuBo[] = [];
       for (const h of [a[2], a[3], a[4]]) {
         if (!u32(h ?? 0n)) continue;
         const abo = lookupBo(file, h);
         if (!abo) {
-          for (const b of list) b.put();
+          for (const b of entries) b.put();
           return -Errno.ENOENT;
         }
-        if (list.includes(abo)) abo.put();
-        else list.push(abo);
+        entries.push(abo);
       }
+      // (3) the list by first occurrence, without VM_ALWAYS_VALID bos: non-userptr bos in list
+      // order, then userptr bos in reverse list order (amdgpu_bo_list_create)
+      const firsts = entries.filter((b, i) => entries.indexOf(b) === i && !(b.flags & CREATE_VM_ALWAYS_VALID));
+      const list = [...firsts.filter((b) => !b.userptr), ...firsts.filter((b) => b.userptr).reverse()];
+      // (2) repeated entries, in reverse order (ttm_eu_reserve_buffers: a repeat to the head of
+      // the duplicates list)
+      const dups = entries.filter((b, i) => entries.indexOf(b) !== i).reverse();
+      // (1) the file's VM_ALWAYS_VALID bos not where they prefer (amdgpu_vm_validate_pt_bos)
+      const vmBos = fpriv(file).vmBos.filter((b) => !b.freed && b.bo && !b.bo.destroyed);
+      const evicted = vmBos.filter((b) => !b.bo.resource || !ttmResourceCompat(b.bo.resource, both(placementFromDomain(adev, b.flags, b.preferred))));
+      // ttm_eu_reserve_buffers: every bo is reserved while any validates, so none is evicted
+      // for another (ttm_bo_evict_swapout_allowable: the trylock fails)
+      const reserved = adev.bdev.reserved;
+      const all = new Set([...vmBos, ...dups, ...list].map((b) => b.bo));
+      const took = [...all].filter((bo) => !reserved.has(bo));
+      for (const bo of took) reserved.add(bo);
       let ret = 0;
-      for (const abo of list) {
+      for (const abo of [...evicted, ...dups, ...list]) {
         ret = csBoValidate(adev, abo);
         if (ret) break;
       }
+      for (const bo of took) reserved.delete(bo);
       if (!ret) {
-        // amdgpu_cs_submit: the job's fence on every bo (ttm_eu_fence_buffer_objects)
+        // amdgpu_cs_submit: the job's fence on every bo (ttm_eu_fence_buffer_objects) and on
+        // the VM's always-valid bos
         const job: Job = { seq: ctx.next, fence: new JobFence(adev.bdev, ctx, ctx.next) };
         ctx.next++;
         ctx.window.set(job.seq, job);
         ctx.window.delete(job.seq - SCHED_JOBS);
         ctx.pending.push(job);
-        for (const abo of list) ttmBoAddFence(abo.bo, job.fence);
+        for (const abo of new Set([...list, ...vmBos])) ttmBoAddFence(abo.bo, job.fence);
         out.seq = job.seq;
       }
       // ttm_eu_fence_buffer_objects / ttm_eu_backoff_reservation: LRU tails in list order
-      for (const abo of list) {
-        unreserveTail(abo);
-        abo.put();
-      }
+      for (const abo of list) unreserveTail(abo);
+      for (const abo of entries) abo.put();
       return ret;
     }),
 
@@ -379,13 +420,15 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       if (idx >= 0) {
         out.status = 1n;
         out.first = BigInt(idx);
-      } else if (timeout === 0n) {
+      } else if (!waits(timeout)) {
         out.status = 0n;
         out.first = 0xffff_ffffn; // first = ~0 untouched
       } else {
-        waitJob(ctx, jobs[0], timeout); // sim: the first fence is the one that signals
+        // the ring is in order: the earlier-submitted job signals first
+        const i = jobs[1].seq < jobs[0].seq ? 1 : 0;
+        waitJob(ctx, jobs[i], timeout);
         out.status = 1n;
-        out.first = 0n;
+        out.first = BigInt(i);
       }
       return 0;
     }),
@@ -418,8 +461,7 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       const abo = lookupBo(file, a[1]);
       if (!abo) return -Errno.ENOENT;
       const ret = amdgpuBoPin(abo, u32(a[2]));
-      if (!ret) abo.userPins++;
-      unreserveTail(abo);
+      if (!ret) unreserveTail(abo); // a refused pin leaves the LRU alone (sim: the check comes first)
       abo.put();
       return ret;
     }, DRM_RENDER_ALLOW),
@@ -432,10 +474,8 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       if (!abo.bo.pinCount) ret = -Errno.EINVAL;
       else {
         amdgpuBoUnpin(abo);
-        if (abo.userPins) abo.userPins--;
-        else if (abo.attachPins) abo.attachPins--;
+        unreserveTail(abo);
       }
-      unreserveTail(abo);
       abo.put();
       return ret;
     }, DRM_RENDER_ALLOW),
@@ -475,26 +515,25 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
     ...(profile.amdgpuLegacyMmap ? { fopsMmap: amdgpuLegacyMmap } : {}),
     ioctls,
     open(_dev, file) {
+      openFiles++;
       file.driverPriv = new AmdgpuFpriv();
-      openFiles.add(file);
       return 0;
     },
     probe(dev) {
       devOf(dev);
     },
     // amdgpu_driver_postclose_kms → amdgpu_ctx_mgr_fini: the contexts go, their jobs stay on
-    // the ring; once no file is open nothing can observe the GPU, which then finishes
-    // everything (sim) and the zombies are reclaimed — nothing is left at process exit
+    // the ring (their fences live on: a later file can still see their bos busy)
+    // — until the device's last file is released: then nothing can observe the GPU, which
+    // finishes every job, and the zombies left idle are reclaimed (sim, docs/amdgpu.md)
     postclose(dev, file) {
-      const fp = fpriv(file);
+      closedCtxs.push(...fpriv(file).all);
       file.driverPriv = null;
-      openFiles.delete(file);
-      closedCtxs.push(...fp.all);
-      if (openFiles.size) return;
-      for (const ctx of closedCtxs.splice(0)) completeUpTo(ctx, ctx.next);
-      const bdev = devOf(dev).bdev;
-      if (bdev.ddestroy.size) ttmBoDelayedDelete(bdev, true);
+      if (--openFiles === 0) gpuIdle(dev);
     },
+    // device teardown at session exit (amdgpu_device_fini → ttm_device_fini): the GPU
+    // finishes every job, the delayed delete reclaims every zombie (remove_all)
+    unload: (dev) => gpuIdle(dev),
     debug: { ...gemTtmDriverDebug },
   };
 }
@@ -503,7 +542,7 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
  * timeout waits (sim), and the ring completes the job and all before it on the context. */
 function waitJob(ctx: AmdgpuCtx, job: Job | null, timeout: bigint): boolean {
   if (!job || job.fence.signaled) return true;
-  if (timeout === 0n) return false;
+  if (!waits(timeout)) return false;
   completeUpTo(ctx, job.seq);
   return true;
 }

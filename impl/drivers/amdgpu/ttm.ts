@@ -106,8 +106,10 @@ export function wholyVisible(res: TtmResource | null): boolean {
   return !!res && res.memType === TTM_PL_VRAM && (res as AmdgpuResource).visPages === res.numPages;
 }
 
-/** ttm_bo_move_null: the new resource replaces the old; nothing is copied or waited for. */
+/** ttm_bo_move_null: the new resource replaces the old; nothing is copied or waited for (so,
+ * for the self-checks, it may move a busy bo, as a pipelined move may). */
 function moveNull(bo: TtmBufferObject, newMem: TtmResource): void {
+  bo.movePipelined = true;
   ttmResourceFree(bo, bo.resource);
   bo.resource = newMem;
 }
