@@ -107,6 +107,9 @@ export class TtmBufferObject {
   lruLazy = false;
   /** the current move is pipelined behind the bo's fences (ttmBoMoveAccel): it may move busy */
   movePipelined = false;
+  /** a pipelined move of this bo ran while it was busy: the data is in transit until its fences
+   * signal, and a CPU fault waits for it (ttm_bo_vm_fault_reserved) */
+  moveInFlight = false;
   /** bo->base: the GEM object embedding this bo (opaque to TTM; null for a bare bo) */
   base: unknown = null;
   /** bo->destroy: called once the bo is gone (ttm_bo_release's last step) */
@@ -333,6 +336,7 @@ export function ttmBoMoveMemcpy(bo: TtmBufferObject, ctx: TtmOperationCtx, newMe
  */
 export function ttmBoMoveAccel(bo: TtmBufferObject, newMem: TtmResource): number {
   bo.movePipelined = true;
+  if (!ttmBoIdle(bo)) bo.moveInFlight = true;
   return ttmBoMoveCopy(bo, newMem);
 }
 

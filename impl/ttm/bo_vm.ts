@@ -10,6 +10,9 @@ import {
   TTM_TT_FLAG_EXTERNAL_MAPPABLE,
   TtmTt,
   ttmBoGet,
+  ttmBoIdle,
+  ttmBoWaitCtx,
+  ctxOf,
   ttmBoPut,
   ttmResourceBacking,
   type TtmBufferObject,
@@ -64,7 +67,7 @@ export function ttmBoVmClose(vma: TtmVma): void {
  *   an imported SG bo (TTM_TT_FLAG_EXTERNAL without _MAPPABLE) → SIGBUS (ttm_bo_vm_reserve:
  *   "Refuse to fault imported pages");
  *   the driver's fault-reserve notify may fail → SIGBUS (amdgpu_gem_fault);
- *   a pipelined move would be waited for (moves here are synchronous);
+ *   a pipelined move still in transit is waited for (its fences complete);
  *   ttm_mem_io_reserve failure → SIGBUS;
  *   page_offset >= num_pages → SIGBUS;
  *   a use_tt placement is populated (ttm_tt_populate), then the page is inserted.
@@ -78,6 +81,11 @@ export function ttmBoVmFault(vma: TtmVma, page: number): TtmFaultResult {
   }
   if (bo.ttm && bo.ttm.pageFlags & TTM_TT_FLAG_EXTERNAL && !(bo.ttm.pageFlags & TTM_TT_FLAG_EXTERNAL_MAPPABLE)) return 'SIGBUS';
   if (bdev.funcs.faultReserveNotify && bdev.funcs.faultReserveNotify(bo)) return 'SIGBUS';
+  // ttm_bo_vm_fault_reserved: "Wait for buffer data in transit, due to a pipelined move"
+  if (bo.moveInFlight) {
+    bo.moveInFlight = false;
+    if (!ttmBoIdle(bo)) ttmBoWaitCtx(bo, ctxOf());
+  }
   const res = bo.resource;
   if (!res) return 'SIGBUS';
   if (bdev.funcs.ioMemReserve && bdev.funcs.ioMemReserve(bdev, res)) return 'SIGBUS';

@@ -134,6 +134,8 @@ export function waitFences(d: AmdDev, f: MDrmFile, ctxId: number, s0: bigint, s1
   const i = fs.findIndex((j) => j.done);
   if (i >= 0) return ok({ status: 1n, first: BigInt(i) });
   if (polls(timeout)) return ok({ status: 0n, first: 0xffff_ffffn }); // idx not set
-  completeJob(d, fs[0]);
-  return ok({ status: 1n, first: 0n });
+  // the ring is in order: of two jobs of one context, the lower sequence finishes first
+  const k = fs.length > 1 && fs[1].seq < fs[0].seq ? 1 : 0;
+  completeJob(d, fs[k]);
+  return ok({ status: 1n, first: BigInt(k) });
 }
