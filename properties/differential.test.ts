@@ -71,7 +71,7 @@ describe('the property can fail: every fault switch is caught', () => {
       const profile: ProfileName = fault === 'ro-ignored' ? 'linux-5.10' : 'linux-6.1';
       // TTM and amdgpu faults live under the amdgpu device (bochs's placements are not observable)
       const amdgpu = fault.startsWith('ttm-') || fault.startsWith('amdgpu-');
-      const out = fc.check(amdgpu ? property(profile, new Set([fault]), ['amdgpu'], [SMALL_AMDGPU]) : property(profile, new Set([fault])), { numRuns: 3000, seed: 7 });
+      const out = fc.check(amdgpu ? property(profile, new Set([fault]), ['amdgpu'], [SMALL_AMDGPU]) : property(profile, new Set([fault])), { numRuns: amdgpu ? 10_000 : 3000, seed: 7 });
       expect(out.failed).toBe(true);
       // the report names the shrunk program and what diverged or which invariant broke
       expect(String(out.errorInstance)).toMatch(/first divergence at call|self-check failed|exception escaped/);

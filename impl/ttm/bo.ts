@@ -216,6 +216,12 @@ export function ttmBoWaitCtx(bo: TtmBufferObject, ctx: TtmOperationCtx): number 
   return ttmBoIdle(bo) ? 0 : -Errno.EBUSY;
 }
 
+/** The wait before a synchronous move or a purge (ttm_bo_wait_ctx in ttm_bo_move_memcpy,
+ * ttm_bo_pipeline_gutting, a driver's unbind): the `ignore-busy` fault skips it. */
+export function ttmBoWaitForMove(bo: TtmBufferObject, ctx: TtmOperationCtx): number {
+  return bo.bdev.faults.has('ignore-busy') ? 0 : ttmBoWaitCtx(bo, ctx);
+}
+
 /** ttm_bo_move_to_lru_tail: on use, the bo is the most recently used of its list. */
 export function ttmBoMoveToLruTail(bo: TtmBufferObject): void {
   if (bo.resource) ttmResourceMoveToLruTail(bo.resource);
@@ -323,7 +329,7 @@ function ttmBoAssignMem(bo: TtmBufferObject, mem: TtmResource): void {
  */
 export function ttmBoMoveMemcpy(bo: TtmBufferObject, ctx: TtmOperationCtx, newMem: TtmResource): number {
   const bdev = bo.bdev;
-  const ret = bdev.faults.has('ignore-busy') ? 0 : ttmBoWaitCtx(bo, ctx);
+  const ret = ttmBoWaitForMove(bo, ctx);
   if (ret) return ret;
   return ttmBoMoveCopy(bo, newMem);
 }
@@ -426,7 +432,7 @@ function ttmBoCleanupMemtypeUse(bo: TtmBufferObject): void {
  * is waited for first (the ghost's observable effect: the memory returns only when idle).
  */
 function ttmBoPipelineGutting(bo: TtmBufferObject, ctx: TtmOperationCtx): number {
-  const ret = ttmBoWaitCtx(bo, ctx);
+  const ret = ttmBoWaitForMove(bo, ctx);
   if (ret) return ret;
   ttmBoUnmapVirtual(bo);
   ttmBoCleanupMemtypeUse(bo);

@@ -11,7 +11,7 @@ import {
   TtmTt,
   ttmBoGet,
   ttmBoIdle,
-  ttmBoWaitCtx,
+  ttmBoWaitForMove,
   ctxOf,
   ttmBoPut,
   ttmResourceBacking,
@@ -84,7 +84,7 @@ export function ttmBoVmFault(vma: TtmVma, page: number): TtmFaultResult {
   // ttm_bo_vm_fault_reserved: "Wait for buffer data in transit, due to a pipelined move"
   if (bo.moveInFlight) {
     bo.moveInFlight = false;
-    if (!ttmBoIdle(bo)) ttmBoWaitCtx(bo, ctxOf());
+    if (!ttmBoIdle(bo)) ttmBoWaitForMove(bo, ctxOf());
   }
   const res = bo.resource;
   if (!res) return 'SIGBUS';

@@ -5,7 +5,7 @@
  * docs/amdgpu.md's; each cites the kernel function it encodes.
  */
 import { PAGE_SIZE } from '../../../ir/uapi.ts';
-import { EMULTIHOP, ttmBoMoveAccel, ttmBoMoveToLruTail, ttmBoValidate, ttmBoWaitCtx, ttmBoEvictionValuable, type TtmBufferObject, type TtmOperationCtx } from '../../ttm/bo.ts';
+import { EMULTIHOP, ttmBoWaitForMove, ttmBoMoveAccel, ttmBoMoveToLruTail, ttmBoValidate, ttmBoEvictionValuable, type TtmBufferObject, type TtmOperationCtx } from '../../ttm/bo.ts';
 import type { TtmDevice, TtmDeviceFuncs } from '../../ttm/device.ts';
 import type { DrmDevice } from '../../core/drm_device.ts';
 import { gemTtmDeviceInit } from '../gem_ttm.ts';
@@ -167,7 +167,7 @@ function makeFuncs(get: () => AmdgpuDevice): TtmDeviceFuncs {
         return 0;
       }
       if (from === TTM_PL_TT && to === TTM_PL_SYSTEM) {
-        const r = ttmBoWaitCtx(bo, ctx);
+        const r = ttmBoWaitForMove(bo, ctx);
         if (r) return r;
         moveNull(bo, newMem); // unbind; the tt keeps the pages
         return 0;
