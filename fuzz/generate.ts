@@ -9,7 +9,7 @@
  * generation can continue any program.
  */
 import { CALLS, OPS, RESOURCES, type ArgDesc, type CallDesc, type Ctor, type OpName, type ResourceKind, type Uapi } from '../ir/calls.ts';
-import { DEVICES_REGISTRY, type DeviceName } from '../ir/devices.ts';
+import { DEFAULT_DEVICES, DEVICES_REGISTRY, type DeviceName } from '../ir/devices.ts';
 import { DRM_RENDER_ALLOW, IOCTLS } from '../ir/ioctls.ts';
 import { lit, ref, type Arg, type Call, type Program } from '../ir/program.ts';
 import { analyze, emptyState, recordCall, resOf, type GenOptions, type GenState, type Res } from './analysis.ts';
@@ -41,13 +41,13 @@ const OWN_FILE = 0.9;
 /** Share of special-value draws that take a resource of a wrong kind instead. */
 const WRONG = 0.5;
 
-/** The uapis a generator offers by default: those of the default device list (vgem). */
-export const DEFAULT_UAPI: readonly Uapi[] = ['core', 'vgem'];
-
 /** The uapis a device list offers: core and each device's driver uapi (ir/devices.ts). */
 export function uapiOf(devices: readonly DeviceName[]): Uapi[] {
   return [...new Set<Uapi>(['core', ...devices.flatMap((d) => DEVICES_REGISTRY[d].uapi)])];
 }
+
+/** The uapis a generator offers by default: those of the default device list. */
+export const DEFAULT_UAPI: readonly Uapi[] = uapiOf(DEFAULT_DEVICES);
 
 /** Per uapi set: the calls that may be picked and their weights, and which may construct. */
 interface CallTable {
