@@ -107,9 +107,10 @@ export class TtmBufferObject {
   lruLazy = false;
   /** the current move is pipelined behind the bo's fences (ttmBoMoveAccel): it may move busy */
   movePipelined = false;
-  /** a pipelined move of this bo ran while it was busy: the data is in transit until its fences
-   * signal, and a CPU fault waits for it (ttm_bo_vm_fault_reserved) */
-  moveInFlight = false;
+  /** bo->moving: a pipelined move of this bo ran while it was busy, queued behind these fences
+   * (the bo's at the time of the move, not later ones); its data is in transit until they
+   * signal, and a CPU fault waits for them (ttm_bo_vm_fault_reserved) */
+  moving: TtmFence[] | null = null;
   /** bo->base: the GEM object embedding this bo (opaque to TTM; null for a bare bo) */
   base: unknown = null;
   /** bo->destroy: called once the bo is gone (ttm_bo_release's last step) */
@@ -220,6 +221,18 @@ export function ttmBoWaitCtx(bo: TtmBufferObject, ctx: TtmOperationCtx): number 
  * ttm_bo_pipeline_gutting, a driver's unbind): the `ignore-busy` fault skips it. */
 export function ttmBoWaitForMove(bo: TtmBufferObject, ctx: TtmOperationCtx): number {
   return bo.bdev.faults.has('ignore-busy') ? 0 : ttmBoWaitCtx(bo, ctx);
+}
+
+/** ttm_bo_vm_fault_reserved: "Wait for buffer data in transit, due to a pipelined move" —
+ * the move's fences only; jobs submitted after the move keep running. The `ignore-busy`
+ * fault skips the wait. */
+export function ttmBoWaitMoving(bo: TtmBufferObject): void {
+  const fences = bo.moving;
+  if (!fences) return;
+  bo.moving = null;
+  if (bo.bdev.faults.has('ignore-busy')) return;
+  for (const f of fences) f.signal();
+  ttmBoIdle(bo);
 }
 
 /** ttm_bo_move_to_lru_tail: on use, the bo is the most recently used of its list. */
@@ -342,7 +355,7 @@ export function ttmBoMoveMemcpy(bo: TtmBufferObject, ctx: TtmOperationCtx, newMe
  */
 export function ttmBoMoveAccel(bo: TtmBufferObject, newMem: TtmResource): number {
   bo.movePipelined = true;
-  if (!ttmBoIdle(bo)) bo.moveInFlight = true;
+  if (!ttmBoIdle(bo)) bo.moving = bo.moving ? [...bo.moving, ...bo.fences] : [...bo.fences];
   return ttmBoMoveCopy(bo, newMem);
 }
 

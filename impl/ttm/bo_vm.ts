@@ -10,9 +10,7 @@ import {
   TTM_TT_FLAG_EXTERNAL_MAPPABLE,
   TtmTt,
   ttmBoGet,
-  ttmBoIdle,
-  ttmBoWaitForMove,
-  ctxOf,
+  ttmBoWaitMoving,
   ttmBoPut,
   ttmResourceBacking,
   type TtmBufferObject,
@@ -82,10 +80,7 @@ export function ttmBoVmFault(vma: TtmVma, page: number): TtmFaultResult {
   if (bo.ttm && bo.ttm.pageFlags & TTM_TT_FLAG_EXTERNAL && !(bo.ttm.pageFlags & TTM_TT_FLAG_EXTERNAL_MAPPABLE)) return 'SIGBUS';
   if (bdev.funcs.faultReserveNotify && bdev.funcs.faultReserveNotify(bo)) return 'SIGBUS';
   // ttm_bo_vm_fault_reserved: "Wait for buffer data in transit, due to a pipelined move"
-  if (bo.moveInFlight) {
-    bo.moveInFlight = false;
-    if (!ttmBoIdle(bo)) ttmBoWaitForMove(bo, ctxOf());
-  }
+  ttmBoWaitMoving(bo);
   const res = bo.resource;
   if (!res) return 'SIGBUS';
   if (bdev.funcs.ioMemReserve && bdev.funcs.ioMemReserve(bdev, res)) return 'SIGBUS';

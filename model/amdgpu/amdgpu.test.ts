@@ -264,14 +264,15 @@ describe('amdgpu model: CPU access', () => {
     expect(d.out('amdgpu_gem_op', d.fd, b, 0n, 0n).flags).toBe(CAR | CONTIG); // pins set them; no VRAM move
   });
 
-  it('a SYSTEM bo without a tt moves to VRAM by a null move: CPU_ACCESS_REQUIRED stays', () => {
+  it('a CPU bo has a tt from its creation (ttm_bo_validate): pinned to VRAM it loses CPU_ACCESS_REQUIRED', () => {
     const d = dev();
     const a = d.create(1n, CPU);
     d.out('amdgpu_bo_pin', d.fd, a, VRAM);
-    expect(d.out('amdgpu_gem_op', d.fd, a, 0n, 0n).flags).toBe(CAR | CONTIG);
+    expect(d.out('amdgpu_gem_op', d.fd, a, 0n, 0n).flags).toBe(CONTIG);
+    // a VRAM bo was never in SYSTEM after a validate: evicted to SYSTEM via GTT it has a tt too
     const b = d.create(1n, CPU);
     expect(d.map(b, 1n).status).toBe('ok');
-    d.out('read', 1n, 0n, 1n); // the fault populates a tt
+    d.out('read', 1n, 0n, 1n);
     d.out('amdgpu_bo_pin', d.fd, b, VRAM);
     expect(d.out('amdgpu_gem_op', d.fd, b, 0n, 0n).flags).toBe(CONTIG);
   });

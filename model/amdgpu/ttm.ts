@@ -279,10 +279,14 @@ function memSpace(b: AmdBo, places: readonly Place[], busyPlaces: readonly Place
 /** ttm_bo_validate (6.1): compatible → 0; pinned → EINVAL; else move, ENOSPC → ENOMEM.
  * `reserved`: the bos this operation holds locked (never evicted by it). */
 export function validate(b: AmdBo, places: readonly Place[], busyPlaces: readonly Place[] = places, reserved: ReadonlySet<AmdBo> = new Set([b])): 0 | 'EINVAL' | 'ENOMEM' {
-  if ([...places, ...busyPlaces].some((p) => compatibleWith(b, p))) return 0;
-  if (b.pins) return 'EINVAL';
-  const r = memSpace(b, places, busyPlaces, new Set([...reserved, b]));
-  if (!r) return 'ENOMEM';
-  setResource(b, r); // the move: new resource, old freed, CPU mappings zapped (no model state)
+  if (![...places, ...busyPlaces].some((p) => compatibleWith(b, p))) {
+    if (b.pins) return 'EINVAL';
+    const r = memSpace(b, places, busyPlaces, new Set([...reserved, b]));
+    if (!r) return 'ENOMEM';
+    setResource(b, r); // the move: new resource, old freed, CPU mappings zapped (no model state)
+  }
+  // ttm_bo_validate (6.1), "We might need to add a TTM": a bo left in SYSTEM gets a tt, so a
+  // CPU bo's first move to VRAM is a real move, not ttm_bo_move_null
+  if (b.mem === 'sys') b.hasTt = true;
   return 0;
 }

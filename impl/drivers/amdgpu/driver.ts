@@ -52,15 +52,18 @@ const NOW_NS = 1n << 40n;
 /** amdgpu_gem_timeout: an absolute time; one in the past polls (0), a later one waits */
 const waits = (timeout: bigint): boolean => timeout >= NOW_NS;
 
-/** One submitted job: its fence (on every bo of its list). */
+/** One submitted job: its fence (on every bo of its list) and its place on the ring. */
 interface Job {
   readonly seq: bigint;
   readonly fence: JobFence;
+  /** submission order across every context of the device */
+  readonly ringPos: number;
 }
 
-/** A job's fence on the gfx ring: fences of one context signal in order, so signalling one
- * (a TTM wait, WAIT_CS, cs_complete) completes every earlier job of the context first; then
- * the zombies left idle are reclaimed (ttm_bo_delayed_delete). */
+/** A job's fence on the gfx ring. The ring is in order across contexts (sim: one gfx ring,
+ * docs/amdgpu.md "Jobs"), so signalling one (a TTM wait, WAIT_CS, cs_complete) completes
+ * every job submitted before it first; then the zombies left idle are reclaimed
+ * (ttm_bo_delayed_delete). */
 class JobFence extends TtmFence {
   constructor(
     bdev: TtmDevice,
@@ -79,14 +82,34 @@ class JobFence extends TtmFence {
   }
 }
 
-/** struct amdgpu_ctx (the gfx ring entity): the next sequence and the jobs in flight. */
-class AmdgpuCtx {
+/** The device's gfx ring: every unsignalled job, in submission order (the head may have been
+ * signalled meanwhile). */
+class GfxRing {
+  readonly jobs: Job[] = [];
+  head = 0;
+  nextPos = 0;
   constructor(readonly bdev: TtmDevice) {}
+}
+
+/** The ring's jobs up to ringPos `through` complete, in order; then the delayed delete. O(jobs completed). */
+function ringCompleteThrough(ring: GfxRing, through: number): void {
+  let any = false;
+  while (ring.head < ring.jobs.length && ring.jobs[ring.head].ringPos <= through) any = ring.jobs[ring.head++].fence.signalRaw() || any;
+  if (ring.head > 64 && ring.head * 2 > ring.jobs.length) {
+    ring.jobs.splice(0, ring.head);
+    ring.head = 0;
+  }
+  if (any && ring.bdev.ddestroy.size) ttmBoDelayedDelete(ring.bdev);
+}
+
+/** struct amdgpu_ctx (the gfx ring entity): the next sequence and its jobs in flight. */
+class AmdgpuCtx {
+  constructor(readonly ring: GfxRing) {}
   /** centity->sequence */
   next = 1n;
   /** the ring window: seq → job (only the last SCHED_JOBS are kept, as centity->fences) */
   readonly window = new Map<bigint, Job>();
-  /** unsignalled jobs in submission order (the head may have been signalled meanwhile) */
+  /** this context's jobs in submission order, from the first that may be unsignalled */
   readonly pending: Job[] = [];
   head = 0;
 }
@@ -96,18 +119,26 @@ class AmdgpuFpriv {
   readonly ctxs = new Idr<AmdgpuCtx>(1, MAX_NUM_CTX - 1);
   /** the VM's always-valid bos, in creation order (dropped when freed) */
   vmBos: AmdgpuBo[] = [];
-  /** every context the file ever had (freed ones keep their jobs on the ring) */
-  readonly all: AmdgpuCtx[] = [];
 }
 const fpriv = (file: DrmFile): AmdgpuFpriv => file.driverPriv as AmdgpuFpriv;
 
-/** Jobs of ctx with seq ≤ upTo complete, in order (the ring's fences signal in order). */
+/** The context's jobs with seq ≤ upTo complete — and, the ring being in order, every job of
+ * any context submitted before the last of them. O(log jobs + jobs completed). */
 function completeUpTo(ctx: AmdgpuCtx, upTo: bigint): void {
-  let any = false;
-  while (ctx.head < ctx.pending.length && ctx.pending[ctx.head].seq <= upTo) any = ctx.pending[ctx.head++].fence.signalRaw() || any;
-  if (any && ctx.bdev.ddestroy.size) ttmBoDelayedDelete(ctx.bdev);
-  if (ctx.head > 64 && ctx.head * 2 > ctx.pending.length) {
-    ctx.pending.splice(0, ctx.head);
+  const p = ctx.pending;
+  while (ctx.head < p.length && p[ctx.head].fence.signaled) ctx.head++;
+  // the last pending job with seq ≤ upTo (seqs ascend)
+  let lo = ctx.head;
+  let hi = p.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (p[mid].seq <= upTo) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo > ctx.head) ringCompleteThrough(ctx.ring, p[lo - 1].ringPos);
+  while (ctx.head < p.length && p[ctx.head].fence.signaled) ctx.head++;
+  if (ctx.head > 64 && ctx.head * 2 > p.length) {
+    p.splice(0, ctx.head);
     ctx.head = 0;
   }
 }
@@ -140,12 +171,12 @@ const ioctl = (handler: DriverIoctl['handler'], flags = DRM_AUTH | DRM_RENDER_AL
 
 export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, number>> = {}): DrmDriver {
   let adevRef: AmdgpuDevice | null = null;
-  /** contexts of closed files, whose jobs are still on the ring */
-  const closedCtxs: AmdgpuCtx[] = [];
+  let ring: GfxRing | null = null;
+  const ringOf = (dev: DrmDevice): GfxRing => (ring ??= new GfxRing(devOf(dev).bdev));
   let openFiles = 0;
   /** The GPU finishes every job of closed files; the delayed delete reclaims every zombie. */
   const gpuIdle = (dev: DrmDevice): void => {
-    for (const ctx of closedCtxs.splice(0)) completeUpTo(ctx, ctx.next);
+    ringCompleteThrough(ringOf(dev), Infinity);
     const bdev = devOf(dev).bdev;
     if (bdev.ddestroy.size) ttmBoDelayedDelete(bdev, true);
   };
@@ -288,9 +319,8 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
 
     // amdgpu_ctx_ioctl AMDGPU_CTX_OP_ALLOC_CTX
     amdgpu_ctx_alloc: ioctl((_dev, file, _a, out) => {
-      const ctx = new AmdgpuCtx(devOf(_dev).bdev);
+      const ctx = new AmdgpuCtx(ringOf(_dev));
       const id = fpriv(file).ctxs.alloc(ctx);
-      if (id >= 0) fpriv(file).all.push(ctx);
       if (id < 0) return -Errno.ENOSPC;
       out.ctx = BigInt(id);
       return 0;
@@ -345,11 +375,12 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       if (!ret) {
         // amdgpu_cs_submit: the job's fence on every bo (ttm_eu_fence_buffer_objects) and on
         // the VM's always-valid bos
-        const job: Job = { seq: ctx.next, fence: new JobFence(adev.bdev, ctx, ctx.next) };
+        const job: Job = { seq: ctx.next, fence: new JobFence(adev.bdev, ctx, ctx.next), ringPos: ctx.ring.nextPos++ };
         ctx.next++;
         ctx.window.set(job.seq, job);
         ctx.window.delete(job.seq - SCHED_JOBS);
         ctx.pending.push(job);
+        ctx.ring.jobs.push(job);
         for (const abo of new Set([...list, ...vmBos])) ttmBoAddFence(abo.bo, job.fence);
         out.seq = job.seq;
       }
@@ -527,7 +558,6 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
     // — until the device's last file is released: then nothing can observe the GPU, which
     // finishes every job, and the zombies left idle are reclaimed (sim, docs/amdgpu.md)
     postclose(dev, file) {
-      closedCtxs.push(...fpriv(file).all);
       file.driverPriv = null;
       if (--openFiles === 0) gpuIdle(dev);
     },
