@@ -381,6 +381,10 @@ describe('amdgpu model: contexts and fences', () => {
     d.out('amdgpu_ctx_free', d.fd, ctx);
     expect(errno(d.x('amdgpu_ctx_free', d.fd, ctx))).toBe(Errno.EINVAL);
     expect(d.out('amdgpu_ctx_alloc', d.fd).ctx).toBe(ctx);
+    // the reused id is a new context: its seq 1 is its own, still pending job
+    expect(d.out('amdgpu_cs', d.fd, ctx, 0n, 0n, 0n).seq).toBe(1n);
+    expect(d.out('amdgpu_wait_cs', d.fd, ctx, 1n, 0n).status).toBe(1n);
+    expect(d.out('amdgpu_wait_fences', d.fd, ctx, 1n, 1n, 1n, 0n)).toEqual({ status: 0n, first: 0n });
   });
 
   it('driver ioctls exist only on amdgpu', () => {

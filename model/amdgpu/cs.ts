@@ -1,5 +1,5 @@
-/** Contexts, command submission and fences (amdgpu_ctx.c, amdgpu_cs.c; sim: one gfx ring per
- * context whose jobs finish only when gemcheck completes them or the kernel waits). */
+/** Contexts, command submission and fences (amdgpu_ctx.c, amdgpu_cs.c; sim: one in-order gfx
+ * ring for the device, whose jobs finish only when gemcheck completes them or the kernel waits). */
 import { ok, err, type Outcome } from '../../ir/outcome.ts';
 import { Errno } from '../../ir/uapi.ts';
 import { lookup } from '../gem.ts';
@@ -70,7 +70,7 @@ export function csSubmit(s: MState, d: AmdDev, f: MDrmFile, ctxId: number, handl
       return err(Errno[r]);
     }
   }
-  const job: Job = { ctx: `${f.id}:${ctxId}`, seq: ctx.next++, bos: [...validated, ...alwaysValid], done: false };
+  const job: Job = { ctx, seq: ctx.next++, bos: [...validated, ...alwaysValid], done: false };
   d.jobs.push(job);
   validated.forEach(touch); // ttm_eu_fence_buffer_objects: each to its LRU tail, in list order
   return ok({ seq: BigInt(job.seq) });
@@ -85,7 +85,7 @@ function getFence(d: AmdDev, f: MDrmFile, ctxId: number, seqArg: bigint): Job | 
   const seq = seqArg === LATEST ? next - 1n : seqArg;
   if (seq >= next) return 'EINVAL';
   if (seq === 0n || seq + SCHED_JOBS < next) return null;
-  return d.jobs.find((j) => j.ctx === `${f.id}:${ctxId}` && BigInt(j.seq) === seq)!;
+  return d.jobs.find((j) => j.ctx === ctx && BigInt(j.seq) === seq)!;
 }
 
 /** gemcheck: the GPU finishes the context's jobs up to seq. */
@@ -94,7 +94,7 @@ export function csComplete(d: AmdDev, f: MDrmFile, ctxId: number, seqArg: bigint
   if (!ctx) return err(Errno.EINVAL);
   const seq = seqArg === LATEST ? BigInt(ctx.next - 1) : seqArg;
   if (seq >= BigInt(ctx.next)) return err(Errno.EINVAL);
-  const last = d.jobs.filter((j) => j.ctx === `${f.id}:${ctxId}` && BigInt(j.seq) <= seq).pop();
+  const last = d.jobs.filter((j) => j.ctx === ctx && BigInt(j.seq) <= seq).pop();
   if (last) completeJob(d, last);
   return ok();
 }

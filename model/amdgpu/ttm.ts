@@ -14,9 +14,14 @@ export interface Place {
   readonly contig?: boolean;
 }
 
+/** A context: its next sequence number. */
+export interface AmdCtx {
+  next: number;
+}
+
 export interface Job {
-  /** `${file id}:${ctx id}`: jobs of one context signal in order */
-  readonly ctx: string;
+  /** its context (an id freed and allocated again names a new one) */
+  readonly ctx: AmdCtx;
   readonly seq: number;
   readonly bos: readonly AmdBo[];
   done: boolean;
@@ -63,7 +68,7 @@ export interface AmdDev {
   readonly lru: Map<string, AmdBo[]>;
   readonly jobs: Job[];
   /** amdgpu_ctx_mgr per file: file id → ctx id → next sequence number */
-  readonly ctxs: Map<number, Map<number, { next: number }>>;
+  readonly ctxs: Map<number, Map<number, AmdCtx>>;
 }
 
 export const CREATE = { CPU_ACCESS_REQUIRED: 1, NO_CPU_ACCESS: 2, CPU_GTT_USWC: 4, VRAM_CLEARED: 8, VRAM_CONTIGUOUS: 0x20, VM_ALWAYS_VALID: 0x40, EXPLICIT_SYNC: 0x80, ENCRYPTED: 0x400, DISCARDABLE: 0x1000 } as const;
