@@ -115,6 +115,26 @@ describe('references follow the descriptions', () => {
   });
 });
 
+describe('CPU accesses come back to pages touched before', () => {
+  it('about a third of reads and writes repeat an earlier access (same mapping, same offset)', () => {
+    let accesses = 0;
+    let repeats = 0;
+    for (const p of corpus('5', 3000)) {
+      const seen = new Set<string>();
+      for (const c of p.calls) {
+        if (c.op !== 'read' && c.op !== 'write') continue;
+        const key = JSON.stringify([c.args[0], c.args[1]], (_, v) => (typeof v === 'bigint' ? v.toString() : v));
+        if (seen.size) accesses++;
+        if (seen.has(key)) repeats++;
+        seen.add(key);
+      }
+    }
+    // REACCESS = 0.35 of the accesses that have an earlier one, less coincidences lost to stale picks
+    expect(repeats / accesses).toBeGreaterThan(0.25);
+    expect(repeats / accesses).toBeLessThan(0.5);
+  });
+});
+
 describe('integer domains reach their boundaries', () => {
   // the default devices' calls, and amdgpu's (generated only where a device offers them)
   const progs = [...corpus('1', 20_000), ...Array.from({ length: 6000 }, (_, i) => programAt('1', i, 24, 2, { devices: ['amdgpu', 'vgem'] }))];

@@ -6,7 +6,7 @@
  */
 import type { OpName } from '../ir/calls.ts';
 import { lit, type Arg } from '../ir/program.ts';
-import type { Res } from './analysis.ts';
+import { resOf, type Res } from './analysis.ts';
 import type { Filled, ProgramBuilder } from './generate.ts';
 import { chance, pick } from './rand.ts';
 
@@ -53,7 +53,32 @@ function fdOfOtherDevice(g: ProgramBuilder, dev: bigint): Filled {
   return made ? { arg: made.arg, res: made } : g.fill(fdArg);
 }
 
+/** Share of CPU accesses that repeat an earlier access's mapping and offset. */
+const REACCESS = 0.35;
+
+/** A third of the reads and writes touch again a page an earlier access touched: with calls
+ * between them that move the buffer, the second access is a refault — how a stale PTE (a move
+ * that did not zap, ttm_bo_unmap_virtual) or lost contents show. */
+const reaccess: CallHint = {
+  before(g, c) {
+    if (!chance(g.r, REACCESS)) return;
+    const calls = g.st.calls;
+    const earlier: number[] = [];
+    for (let i = 0; i < calls.length; i++) if (calls[i].op === 'read' || calls[i].op === 'write') earlier.push(i);
+    if (!earlier.length) return;
+    const prev = calls[pick(g.r, earlier)];
+    const m = prev.args[0];
+    const res = resOf(g.st, m);
+    if (!res) return;
+    c.args[c.at('map')] = m;
+    c.res[c.at('map')] = res;
+    c.args[c.at('offset')] = prev.args[1];
+  },
+};
+
 export const HINTS: Partial<Record<OpName, CallHint>> = {
+  read: reaccess,
+  write: reaccess,
   open: {
     // the program's file budget (the generator's option), else a buffer instead
     instead: (g) => ((g.st.made.open ?? 0) >= maxFiles(g) ? 'create_dumb' : undefined),

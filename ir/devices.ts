@@ -41,9 +41,9 @@ export const DEVICES_REGISTRY: DeviceTable<DeviceEntry> = {
   amdgpu: {
     doc: 'amdgpu (simulated, judged model vs impl: no QEMU device): TTM VRAM/GTT/GDS/GWS/OA, CS, fences',
     params: {
-      vram_kib: { doc: 'VRAM size in KiB (amdgpu_vram_mgr)', min: 256, max: 1 << 24, default: 8192 },
-      visible_kib: { doc: 'CPU-visible VRAM in KiB (the BAR; clamped to vram_kib)', min: 0, max: 1 << 24, default: 2048 },
-      gtt_kib: { doc: 'GTT size in KiB (amdgpu_gtt_mgr)', min: 256, max: 1 << 24, default: 16384 },
+      vram_kib: { doc: 'VRAM size in KiB (amdgpu_vram_mgr); small by default so random programs evict', min: 256, max: 1 << 24, default: 2048 },
+      visible_kib: { doc: 'CPU-visible VRAM in KiB (the BAR; clamped to vram_kib)', min: 0, max: 1 << 24, default: 512 },
+      gtt_kib: { doc: 'GTT size in KiB (amdgpu_gtt_mgr)', min: 256, max: 1 << 24, default: 4096 },
       gds: { doc: 'GDS size in units (on-chip, amdgpu_ttm_init_on_chip)', min: 0, max: 1 << 16, default: 64 },
       gws: { doc: 'GWS size in units', min: 0, max: 64, default: 16 },
       oa: { doc: 'OA size in units', min: 0, max: 64, default: 16 },

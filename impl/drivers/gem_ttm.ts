@@ -103,7 +103,7 @@ export const gemTtmVmOps: VmOps = {
     }
     const index = page + Number(vma.pgoff) - obj.vmaNode.start;
     if (index < 0 || index >= bo.numPages) return 'SIGBUS';
-    const b = ttmVmaTranslate(tv, index);
+    const b = ttmVmaTranslate(tv, index, vma.pages + Number(vma.pgoff) - obj.vmaNode.start);
     return b === 'SIGBUS' ? b : { store: b.store, index: b.index };
   },
   // ttm_bo_vm_close

@@ -386,7 +386,7 @@ describe('ttm_bo_vm_fault', () => {
     expect(ttmVmaWrite(m, 2, 9)).toBe(0);
     const f1 = ttmBoVmFault(m, 2);
     expect(f1 !== 'SIGBUS' && f1.memType).toBe(TTM_PL_VRAM);
-    expect(m.ptes.size).toBe(1);
+    expect([...m.ptes.keys()]).toEqual([2, 3]); // the faulting page and the prefault after it, to the bo's end
     mk(d, 4096); // evicts a
     expect(m.ptes.size).toBe(0); // zapped by ttm_bo_unmap_virtual
     const faults = m.faults;
@@ -403,6 +403,26 @@ describe('ttm_bo_vm_fault', () => {
     expect(a.destroyed).toBe(false);
     ttmBoVmClose(m);
     expect(a.destroyed).toBe(true);
+    clean(d);
+  });
+
+  it('a fault prefaults up to 16 pages after it, within the bo and the mapping; a move zaps them all', () => {
+    const d = testDriver({ vramPages: 64 });
+    const a = mk(d, 40 * 4096);
+    const m = ttmBoMmap(a);
+    expect(ttmBoVmFault(m, 0, 20)).not.toBe('SIGBUS');
+    expect([...m.ptes.keys()]).toEqual([...Array(16).keys()]);
+    expect(ttmBoVmFault(m, 17, 20)).not.toBe('SIGBUS');
+    expect(m.ptes.size).toBe(19); // 17, 18, 19: the mapping ends at bo page 20
+    mk(d, 60 * 4096); // evicts a: every translation goes
+    expect(m.ptes.size).toBe(0);
+    const { faults, refaults } = d.bdev.stats;
+    expect(ttmVmaRead(m, 5)).toBe(0); // a refault, which prefaults 6..20
+    expect([d.bdev.stats.faults - faults, d.bdev.stats.refaults - refaults]).toEqual([1, 1]);
+    expect(ttmVmaRead(m, 6)).toBe(0); // prefaulted: no fault
+    expect(d.bdev.stats.faults - faults).toBe(1);
+    ttmBoVmClose(m);
+    ttmBoPut(a);
     clean(d);
   });
 

@@ -28,6 +28,9 @@ export interface TtmBacking {
 }
 export type TtmFaultResult = 'SIGBUS' | TtmBacking;
 
+/** TTM_BO_VM_NUM_PREFAULT: pages a fault maps (the faulting one and those after it). */
+export const TTM_BO_VM_NUM_PREFAULT = 16;
+
 export class TtmVma implements TtmMapping {
   /** the cached translations ("PTEs"), page index → backing */
   readonly ptes = new Map<number, TtmBacking>();
@@ -68,9 +71,11 @@ export function ttmBoVmClose(vma: TtmVma): void {
  *   a pipelined move still in transit is waited for (its fences complete);
  *   ttm_mem_io_reserve failure → SIGBUS;
  *   page_offset >= num_pages → SIGBUS;
- *   a use_tt placement is populated (ttm_tt_populate), then the page is inserted.
+ *   a use_tt placement is populated (ttm_tt_populate), then the page is inserted, and after
+ *   it up to TTM_BO_VM_NUM_PREFAULT − 1 more, speculatively, while they are in the bo and in
+ *   the mapping (`end`: the mapping's last bo page + 1); a page already mapped is skipped.
  */
-export function ttmBoVmFault(vma: TtmVma, page: number): TtmFaultResult {
+export function ttmBoVmFault(vma: TtmVma, page: number, end = Infinity): TtmFaultResult {
   const bo = vma.bo;
   const bdev = bo.bdev;
   if (bo.destroyed || vma.closed) {
@@ -92,17 +97,25 @@ export function ttmBoVmFault(vma: TtmVma, page: number): TtmFaultResult {
   }
   const store = ttmResourceBacking(bo, res);
   if (!store) return 'SIGBUS';
-  const b: TtmBacking = { store, index: page, memType: res.memType, pfn: res.memType === TTM_PL_SYSTEM ? page : res.start + page };
+  const backing = (p: number): TtmBacking => ({ store, index: p, memType: res.memType, pfn: res.memType === TTM_PL_SYSTEM ? p : res.start + p });
+  const b = backing(page);
   vma.ptes.set(page, b);
   vma.faults++;
   bdev.stats.faults++;
   if (vma.zapped.delete(page)) bdev.stats.refaults++;
+  // the prefault loop: "Never error on prefaulted PTEs"; it stops at the bo's or the vma's end
+  const last = Math.min(res.numPages, end);
+  for (let p = page + 1; p < page + TTM_BO_VM_NUM_PREFAULT && p < last; p++) {
+    if (vma.ptes.has(p)) continue; // vmf_insert_pfn_prot on a present PTE: nothing to do
+    vma.ptes.set(p, backing(p));
+    vma.zapped.delete(p);
+  }
   return b;
 }
 
 /** A CPU access through the mapping: the cached translation, or a fault. */
-export function ttmVmaTranslate(vma: TtmVma, page: number): TtmFaultResult {
-  return vma.ptes.get(page) ?? ttmBoVmFault(vma, page);
+export function ttmVmaTranslate(vma: TtmVma, page: number, end = Infinity): TtmFaultResult {
+  return vma.ptes.get(page) ?? ttmBoVmFault(vma, page, end);
 }
 
 /** Writes one byte value over a page through the mapping; 0 or 'SIGBUS'. */

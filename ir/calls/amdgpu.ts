@@ -36,9 +36,10 @@ const ctx: ArgDesc = { name: 'ctx', kind: 'ctx', owner: 'fd' };
 const int = (name: string, domain: IntDomain, symbols?: SymbolSet): ArgDesc => ({ name, kind: 'int', domain, ...(symbols ? { symbols } : {}) });
 const boEntry = (name: string): ArgDesc => ({ name, kind: 'handle', owner: 'fd' });
 
-/** Buffer sizes against the default 8 MiB VRAM / 2 MiB visible / 16 MiB GTT (docs/amdgpu.md):
- * many small ones, some that fill a quarter or half of a domain, and the manager sizes
- * themselves (amdgpu_bo_validate_size: size must be strictly below). */
+/** Buffer sizes: many small ones; against the default 2 MiB VRAM / 512 KiB visible / 4 MiB GTT
+ * (ir/devices.ts) some that fill half or all of VRAM and more than GTT, so programs evict; with
+ * larger managers (`amdgpu:vram_kib=8192:…`) they fill a quarter or half of a domain. 8 and
+ * 16 MiB are the manager sizes of such a device (amdgpu_bo_validate_size: strictly below). */
 const boSize: IntDomain = {
   bits: 64,
   bytes: true,
@@ -52,7 +53,8 @@ const timeout: IntDomain = { bits: 64, typical: [[0n, 3], [1000000n, 2], [0xffff
 export const AMDGPU_CALLS = {
   amdgpu_gem_create: {
     uapi: 'amdgpu',
-    weight: 14,
+    // heavy: buffers in numbers are what make VRAM evict
+    weight: 40,
     // on amdgpu, most buffers come from GEM_CREATE, some from dumb create
     ctorWeight: 36,
     args: [

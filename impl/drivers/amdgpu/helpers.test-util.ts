@@ -26,9 +26,15 @@ export interface AmdOptions {
   faults?: FaultName[];
 }
 
+/** The device these tests were written against unless they give params: 8 MiB VRAM, 2 MiB
+ * visible, 16 MiB GTT (larger than the registry's default, which is small so programs evict). */
+const LARGE = { vram_kib: 8192, visible_kib: 2048, gtt_kib: 16384 };
+
 export function amd(src: string, o: AmdOptions = {}): AmdRun {
+  const devices = o.devices ?? ['amdgpu'];
+  const params = o.params ?? devices.map((d) => (d === 'amdgpu' ? LARGE : {}));
   const s = new ImplSession(
-    { profile: PROFILES[o.profile ?? 'linux-6.1'], devices: o.devices ?? ['amdgpu'], ...(o.params ? { deviceParams: o.params } : {}) },
+    { profile: PROFILES[o.profile ?? 'linux-6.1'], devices, deviceParams: params },
     new Set(o.faults ?? []),
   );
   const out: Outcome[] = [];
