@@ -85,6 +85,15 @@ export interface TtmMapping {
   zap(): void;
 }
 
+/** The mapping set of every never-mapped bo: never added to (ttmBoAddMapping makes a bo its own). */
+const NO_MAPPINGS: Set<TtmMapping> = new Set();
+
+/** Records a CPU mapping of bo (ttm_bo_mmap_obj's vma on the bo's address space). */
+export function ttmBoAddMapping(bo: TtmBufferObject, m: TtmMapping): void {
+  if (bo.mappings === NO_MAPPINGS) bo.mappings = new Set();
+  bo.mappings.add(m);
+}
+
 export class TtmBufferObject {
   readonly id: number;
   readonly kref: Kref<TtmBufferObject>;
@@ -101,7 +110,8 @@ export class TtmBufferObject {
   destroyed = false;
   ttm: TtmTt | null = null;
   bulkMove: TtmLruBulkMove<TtmResource> | null = null;
-  readonly mappings = new Set<TtmMapping>();
+  /** the CPU mappings (one shared empty set until the first: most bos are never mapped) */
+  mappings: Set<TtmMapping> = NO_MAPPINGS;
   /** pinned or unpinned without an unreserve since (6.1's lazy bdev->pinned): its resource is
    * on the list it was on before, until the next ttm_resource_move_to_lru_tail */
   lruLazy = false;
