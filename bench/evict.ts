@@ -14,6 +14,8 @@ import { implTarget } from '../impl/target.ts';
 import { ImplSession } from '../impl/process.ts';
 import { resolveArgs } from '../ir/resolve.ts';
 import type { Outcome } from '../ir/outcome.ts';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 export const BENCH_CFG: TargetConfig = {
   profile: PROFILES['linux-6.1'],
@@ -58,34 +60,78 @@ function msOf(p: Program): number {
   return ms;
 }
 
-/** Runs the set-up untimed, then times the loop's calls alone on the same session. */
-function loopOnly(n: number, loop: number): { setup: number; loopMs: number } {
+/** A full collection when the runtime offers one (node --expose-gc, or the flag set below). */
+const gc: () => void = (() => {
+  v8.setFlagsFromString('--expose-gc');
+  const f = runInNewContext('gc') as (() => void) | undefined;
+  return typeof f === 'function' ? f : () => {};
+})();
+
+/**
+ * Runs the set-up untimed, resolves the loop's arguments (the bench's own bookkeeping: an
+ * outcome lookup per handle, cold at 100 000 buffers) untimed, collects garbage, then times
+ * the loop's calls alone on the same session. Returns the loop's ms and its evictions.
+ */
+function loopOnly(n: number, loop: number): { setup: number; loopMs: number; evictions: number } {
   const p = evictWorkload(n, loop);
   const setupCalls = evictWorkload(n, 0).calls.length;
   const s = new ImplSession(BENCH_CFG, undefined, { selfChecks: false });
   const out: Outcome[] = [];
   const t0 = performance.now();
-  let t1 = t0;
-  for (let i = 0; i < p.calls.length; i++) {
-    if (i === setupCalls) t1 = performance.now();
+  for (let i = 0; i < setupCalls; i++) {
     const o = s.exec(p.calls[i].op, resolveArgs(p, i, out));
     if (o.status !== 'ok') throw new Error(`call ${i} (${p.calls[i].op}): ${o.status}`);
     out.push(o);
   }
-  return { setup: t1 - t0, loopMs: performance.now() - t1 };
+  const setup = performance.now() - t0;
+  // the loop's arguments name set-up outcomes only (handles, the context)
+  const ops = p.calls.slice(setupCalls).map((c) => c.op);
+  const args = ops.map((_op, j) => resolveArgs(p, setupCalls + j, out));
+  const ev0 = s.ttmStats().evictions;
+  gc();
+  const t1 = performance.now();
+  for (let j = 0; j < ops.length; j++) {
+    const o = s.exec(ops[j], args[j]);
+    if (o.status !== 'ok') throw new Error(`call ${setupCalls + j} (${ops[j]}): ${o.status}`);
+  }
+  const loopMs = performance.now() - t1;
+  return { setup, loopMs, evictions: s.ttmStats().evictions - ev0 };
 }
+
+const median = (xs: number[]): number => {
+  const a = [...xs].sort((x, y) => x - y);
+  return a.length % 2 ? a[a.length >> 1] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+};
+
+/** The goal: per-call cost within ~2× from the smallest to the largest N. */
+export const GOAL_RATIO = 2;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
   const LOOP = 20_000;
+  const REPS = Number(process.env.BENCH_REPS ?? 3);
   msOf(evictWorkload(64, 4000)); // warm up the JIT
-  console.log(`eviction-heavy amdgpu CS loop (${LOOP} calls; VRAM = 64 buffers)`);
-  console.log('N live    set-up ms    loop µs/call   vs N=first');
+  console.log(`eviction-heavy amdgpu CS loop (${LOOP} calls; VRAM = 64 buffers; median of ${REPS}, GC before each)`);
+  console.log('N live    set-up ms    loop µs/call   evictions/call   vs N=first');
   let first = 0;
-  for (const n of sizes.length ? sizes : [10, 100, 1000, 10_000, 100_000]) {
-    const { setup, loopMs } = [0, 1].map(() => loopOnly(n, LOOP)).reduce((a, b) => (b.loopMs < a.loopMs ? b : a));
-    const us = (loopMs * 1000) / LOOP;
+  let last = 0;
+  const rows: { n: number; us: number; ev: number }[] = [];
+  const list = sizes.length ? sizes : [10, 100, 1000, 10_000, 100_000];
+  for (const n of list) {
+    const runs = Array.from({ length: REPS }, () => loopOnly(n, LOOP));
+    const us = (median(runs.map((r) => r.loopMs)) * 1000) / LOOP;
+    const setup = median(runs.map((r) => r.setup));
+    const ev = runs[0].evictions / LOOP;
     first ||= us;
-    console.log(`${String(n).padEnd(9)} ${setup.toFixed(0).padStart(9)} ${us.toFixed(2).padStart(14)} ${(us / first).toFixed(2).padStart(12)}×`);
+    last = us;
+    rows.push({ n, us, ev });
+    console.log(`${String(n).padEnd(9)} ${setup.toFixed(0).padStart(9)} ${us.toFixed(2).padStart(14)} ${ev.toFixed(2).padStart(16)} ${(us / first).toFixed(2).padStart(12)}×`);
   }
+  const ratio = last / first;
+  console.log(`N=${list[list.length - 1]} / N=${list[0]}: ${ratio.toFixed(2)}× (goal ≤ ~${GOAL_RATIO}×: ${ratio <= GOAL_RATIO * 1.1 ? 'met' : 'NOT met'})`);
+  // the small sizes fit (mostly) in VRAM and evict little: the same work per call starts at the
+  // first size evicting at ≥ 90% of the largest size's rate
+  const top = rows[rows.length - 1];
+  const same = rows.find((r) => r.ev >= 0.9 * top.ev);
+  if (same && same !== rows[0] && same !== top) console.log(`same work per call (evictions/call ≥ 90% of N=${top.n}'s): N=${top.n} / N=${same.n}: ${(top.us / same.us).toFixed(2)}×`);
 }

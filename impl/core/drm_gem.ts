@@ -17,7 +17,7 @@ import type { File } from './vfs.ts';
 export class GemObject {
   /** per kernel instance, for reports */
   readonly id: number;
-  readonly refcount: Kref;
+  readonly refcount: Kref<GemObject>;
   handleCount = 0;
   name = 0;
   dmaBuf: DmaBuf | null = null;
@@ -36,7 +36,7 @@ export class GemObject {
     readonly funcs: GemObjectFuncs,
   ) {
     this.id = dev.kernel.nextId('object');
-    this.refcount = new Kref(() => this.funcs.free(this), (m) => dev.kernel.report(`object ${this.id}: ${m}`));
+    this.refcount = new Kref<GemObject>(this, gemFree, gemKrefReport);
   }
   /** Any use of a freed object is recorded as a violation (the object stays poisoned). */
   touch(what: string): boolean {
@@ -52,6 +52,9 @@ export class GemObject {
     this.refcount.put();
   }
 }
+
+const gemFree = (obj: GemObject): void => obj.funcs.free(obj);
+const gemKrefReport = (obj: GemObject, m: string): void => obj.dev.kernel.report(`object ${obj.id}: ${m}`);
 
 /** drm_gem_private_object_init: kref 1, registered with the device. */
 export function drmGemObjectInit(obj: GemObject): void {

@@ -1,12 +1,15 @@
-/** struct kref: a count that calls its release when it drops to zero. Misuse is recorded. */
-export class Kref {
+/** struct kref: a count that calls its release when it drops to zero. Misuse is recorded.
+ * The release and report are shared functions of the owner (no closures per object: a kref
+ * is embedded in every bo, and 100 000 of them must stay lean). */
+export class Kref<T = unknown> {
   count = 1;
   constructor(
-    private readonly release: () => void,
-    private readonly report: (msg: string) => void,
+    private readonly owner: T,
+    private readonly release: (owner: T) => void,
+    private readonly report: (owner: T, msg: string) => void,
   ) {}
   get(): void {
-    if (this.count <= 0) this.report('kref_get on a zero refcount');
+    if (this.count <= 0) this.report(this.owner, 'kref_get on a zero refcount');
     this.count++;
   }
   /** kref_get_unless_zero. */
@@ -17,9 +20,9 @@ export class Kref {
   }
   put(): void {
     if (this.count <= 0) {
-      this.report('kref_put underflow');
+      this.report(this.owner, 'kref_put underflow');
       return;
     }
-    if (--this.count === 0) this.release();
+    if (--this.count === 0) this.release(this.owner);
   }
 }

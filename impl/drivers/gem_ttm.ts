@@ -60,6 +60,8 @@ export const gemTtmDriverDebug: DriverDebug = { ttmDevice: gemTtmDevice };
 export class GemTtmObject extends GemObject {
   /** &gbo->bo: set once ttm_bo_init_validate succeeded */
   bo!: TtmBufferObject;
+  /** the driver's teardown before drm_gem_object_release (GemTtmCreateOptions.destroy) */
+  driverDestroy: ((obj: GemTtmObject) => void) | null = null;
 }
 
 /** The bo behind a GEM object on this glue. */
@@ -175,24 +177,34 @@ export function gemTtmCreate<T extends GemTtmObject = GemTtmObject>(dev: DrmDevi
       return ERR_PTR(-ret);
     }
   }
-  const destroy = (): void => {
-    o.destroy?.(obj);
-    drmGemObjectRelease(obj);
-  };
+  // the driver's destroy rides on the object (no per-object closures: 100 000 bos keep lean)
+  obj.driverDestroy = (o.destroy as ((obj: GemTtmObject) => void) | undefined) ?? null;
   const bo = ttmBoInitValidate(bdev, bytes, type, placement, o.ctx ?? ctxOf(), {
     priority: o.priority,
     ttmFlags: o.ttmFlags,
     base: obj,
-    destroy,
-    vmaOffsetRemove: () => dev.vmaOffsetManager.remove(obj.vmaNode),
+    destroy: gemTtmBoDestroy,
+    vmaOffsetRemove: gemTtmVmaOffsetRemove,
   });
   if (typeof bo === 'number') {
-    if (!obj.freed) destroy(); // refused before a bo existed (bad size or priority)
+    if (!obj.freed) gemTtmObjectDestroy(obj); // refused before a bo existed (bad size or priority)
     return ERR_PTR(-bo);
   }
   obj.bo = bo;
   return obj;
 }
+
+/** bo->destroy of a GEM-embedded bo: the driver's teardown, then drm_gem_object_release. */
+function gemTtmObjectDestroy(obj: GemTtmObject): void {
+  obj.driverDestroy?.(obj);
+  drmGemObjectRelease(obj);
+}
+const gemTtmBoDestroy = (bo: TtmBufferObject): void => gemTtmObjectDestroy(ttmBoGem(bo));
+/** ttm_bo_release's drm_vma_offset_remove(bdev->vma_manager, &bo->base.vma_node). */
+const gemTtmVmaOffsetRemove = (bo: TtmBufferObject): void => {
+  const obj = ttmBoGem(bo);
+  obj.dev.vmaOffsetManager.remove(obj.vmaNode);
+};
 
 /** gemTtmCreate plus a handle; the creation reference goes once the handle exists. */
 export function gemTtmCreateWithHandle<T extends GemTtmObject = GemTtmObject>(

@@ -85,9 +85,18 @@ export interface TtmMapping {
   zap(): void;
 }
 
+/** The mapping set of every never-mapped bo: never added to (ttmBoAddMapping makes a bo its own). */
+const NO_MAPPINGS: Set<TtmMapping> = new Set();
+
+/** Records a CPU mapping of bo (ttm_bo_mmap_obj's vma on the bo's address space). */
+export function ttmBoAddMapping(bo: TtmBufferObject, m: TtmMapping): void {
+  if (bo.mappings === NO_MAPPINGS) bo.mappings = new Set();
+  bo.mappings.add(m);
+}
+
 export class TtmBufferObject {
   readonly id: number;
-  readonly kref: Kref;
+  readonly kref: Kref<TtmBufferObject>;
   readonly numPages: number;
   resource: TtmResource | null = null;
   pinCount = 0;
@@ -101,7 +110,8 @@ export class TtmBufferObject {
   destroyed = false;
   ttm: TtmTt | null = null;
   bulkMove: TtmLruBulkMove<TtmResource> | null = null;
-  readonly mappings = new Set<TtmMapping>();
+  /** the CPU mappings (one shared empty set until the first: most bos are never mapped) */
+  mappings: Set<TtmMapping> = NO_MAPPINGS;
   /** pinned or unpinned without an unreserve since (6.1's lazy bdev->pinned): its resource is
    * on the list it was on before, until the next ttm_resource_move_to_lru_tail */
   lruLazy = false;
@@ -127,15 +137,14 @@ export class TtmBufferObject {
   ) {
     this.id = bdev.nextBoId++;
     this.numPages = Math.ceil(size / PAGE_SIZE);
-    this.kref = new Kref(
-      () => ttmBoRelease(this),
-      (m) => bdev.warn(`bo ${this.id}: ${m}`),
-    );
+    this.kref = new Kref<TtmBufferObject>(this, ttmBoRelease, ttmBoKrefReport);
   }
   get size(): number {
     return this.numPages * PAGE_SIZE;
   }
 }
+
+const ttmBoKrefReport = (bo: TtmBufferObject, m: string): void => bo.bdev.warn(`bo ${bo.id}: ${m}`);
 
 const SYS_PLACE = place(TTM_PL_SYSTEM);
 
@@ -197,10 +206,18 @@ export function ttmBoPut(bo: TtmBufferObject): void {
 
 /** dma_resv_test_signaled(BOOKKEEP): no unsignalled fence. Drops signalled ones. */
 export function ttmBoIdle(bo: TtmBufferObject): boolean {
-  if (bo.fences.length === 0) return true;
-  for (const f of bo.fences) if (f.signaled) bo.lastSignalAt = Math.max(bo.lastSignalAt, f.signalledAt);
-  bo.fences = bo.fences.filter((f) => !f.signaled);
-  return bo.fences.length === 0;
+  const fences = bo.fences;
+  if (fences.length === 0) return true;
+  // a new array only when a fence went (callers may be iterating the old one); none when
+  // nothing signalled (this runs on every validate and eviction)
+  let gone = 0;
+  for (const f of fences) {
+    if (!f.signaled) continue;
+    gone++;
+    bo.lastSignalAt = Math.max(bo.lastSignalAt, f.signalledAt);
+  }
+  if (gone) bo.fences = gone === fences.length ? [] : fences.filter((f) => !f.signaled);
+  return gone === fences.length;
 }
 
 /** dma_resv_add_fence. */
@@ -355,7 +372,9 @@ export function ttmBoMoveMemcpy(bo: TtmBufferObject, ctx: TtmOperationCtx, newMe
  */
 export function ttmBoMoveAccel(bo: TtmBufferObject, newMem: TtmResource): number {
   bo.movePipelined = true;
-  if (!ttmBoIdle(bo)) bo.moving = bo.moving ? [...bo.moving, ...bo.fences] : [...bo.fences];
+  // the move waits behind the unsignalled fences only (signalled ones of an earlier move are
+  // dropped, so a bo moved again and again does not accumulate them)
+  if (!ttmBoIdle(bo)) bo.moving = bo.moving ? [...bo.moving.filter((f) => !f.signaled), ...bo.fences] : [...bo.fences];
   return ttmBoMoveCopy(bo, newMem);
 }
 

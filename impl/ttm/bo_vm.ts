@@ -9,6 +9,7 @@ import {
   TTM_TT_FLAG_EXTERNAL,
   TTM_TT_FLAG_EXTERNAL_MAPPABLE,
   TtmTt,
+  ttmBoAddMapping,
   ttmBoGet,
   ttmBoWaitMoving,
   ttmBoPut,
@@ -49,7 +50,7 @@ export class TtmVma implements TtmMapping {
 export function ttmBoMmap(bo: TtmBufferObject): TtmVma {
   ttmBoGet(bo);
   const vma = new TtmVma(bo);
-  bo.mappings.add(vma);
+  ttmBoAddMapping(bo, vma);
   return vma;
 }
 

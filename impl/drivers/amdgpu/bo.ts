@@ -139,15 +139,17 @@ export function amdgpuBoCreate(adev: AmdgpuDevice, dev: DrmDevice, a: BoCreateAr
       }
       return o;
     },
-    // amdgpu_bo_destroy: an import's attachment goes (drm_prime_gem_destroy)
-    destroy: (o) => {
-      if (o.importAttach) drmPrimeGemDestroy(o);
-    },
+    destroy: amdgpuBoDestroy,
   });
   if (IS_ERR(obj)) return obj;
   // amdgpu_bo_create: "if (bp->type == ttm_bo_type_device) bo->flags &= ~CPU_ACCESS_REQUIRED"
   if (a.type === 'device') obj.flags &= ~CREATE_CPU_ACCESS_REQUIRED;
   return obj;
+}
+
+/** amdgpu_bo_destroy: an import's attachment goes (drm_prime_gem_destroy). */
+function amdgpuBoDestroy(o: AmdgpuBo): void {
+  if (o.importAttach) drmPrimeGemDestroy(o);
 }
 
 /** amdgpu_bo_pin_restricted(bo, domain, 0, 0) (6.1). */
