@@ -1,9 +1,10 @@
 /**
  * Eviction-heavy amdgpu benchmark: impl's µs per call of a CS loop with N live buffers, from
  * 10 to 100 000. Every buffer is created in GTT and re-placed to prefer VRAM (GEM_OP
- * SET_PLACEMENT moves nothing), VRAM holds 64 of them, and each CS names three buffers drawn
- * by a seeded LCG, so nearly every CS moves buffers into VRAM and evicts the LRU heads back
- * to GTT (waiting for their jobs when busy); a cs_complete every eighth call retires jobs.
+ * SET_PLACEMENT moves nothing), VRAM holds a fifth of them at every N, and each CS names three
+ * buffers drawn by a seeded LCG, so nearly every CS moves buffers into VRAM and evicts the LRU
+ * heads back to GTT (waiting for their jobs when busy); a cs_complete every eighth call
+ * retires jobs.
  * Only the loop is timed (the set-up's 2N calls run first, untimed). Self-checks are off
  * (they are O(n) by design).
  *   npm run bench            (or: npx tsx bench/evict.ts 10 1000 100000)
@@ -17,12 +18,23 @@ import type { Outcome } from '../ir/outcome.ts';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-export const BENCH_CFG: TargetConfig = {
-  profile: PROFILES['linux-6.1'],
-  devices: ['amdgpu'],
-  // 64 16-KiB buffers fill VRAM; GTT holds every buffer of the largest run
-  deviceParams: [{ vram_kib: 1024, visible_kib: 256, gtt_kib: 1 << 21 }],
-};
+/** Each buffer's size, and the share of the N buffers VRAM holds at every N: the same work
+ * per call (each CS names three buffers drawn at random, so about 4/5 of them are outside
+ * VRAM and move in, evicting LRU heads) whether N is 10 or 100 000. */
+export const BO_KIB = 128;
+export const VRAM_SHARE = 5;
+
+/** The device for N buffers: VRAM holds N/5 of them (never less than the manager's minimum,
+ * 256 KiB = 2 buffers), GTT all of them. The managers count pages; nothing is allocated for
+ * contents that are never written. */
+const vramKib = (n: number): number => Math.max(256, Math.ceil((n * BO_KIB) / VRAM_SHARE));
+export function benchCfg(n: number): TargetConfig {
+  return {
+    profile: PROFILES['linux-6.1'],
+    devices: ['amdgpu'],
+    deviceParams: [{ vram_kib: vramKib(n), visible_kib: 256, gtt_kib: n * BO_KIB + 1024 }],
+  };
+}
 
 /** The set-up of N live buffers, and optionally `loop` CS calls over them. */
 export function evictWorkload(n: number, loop: number): Program {
@@ -33,9 +45,11 @@ export function evictWorkload(n: number, loop: number): Program {
   const fd = ref(0, 'fd');
   const ctx = ref(1, 'ctx');
   const bos: number[] = [];
+  // the first buffers fill VRAM at creation, so the loop evicts from its first call at any N
+  const inVram = Math.floor(vramKib(n) / BO_KIB);
   for (let i = 0; i < n; i++) {
     bos.push(calls.length);
-    calls.push({ op: 'amdgpu_gem_create', args: [fd, lit(0x4000), lit(0), lit(2), lit(0)] });
+    calls.push({ op: 'amdgpu_gem_create', args: [fd, lit(BO_KIB * 1024), lit(0), lit(i < inVram ? 4 : 2), lit(0)] });
     calls.push({ op: 'amdgpu_gem_op', args: [fd, ref(bos[i], 'handle'), lit(1), lit(4)] });
   }
   let x = 12345;
@@ -50,10 +64,10 @@ export function evictWorkload(n: number, loop: number): Program {
   return { meta: { devices: ['amdgpu'] }, calls };
 }
 
-function msOf(p: Program): number {
+function msOf(p: Program, n: number): number {
   const t = implTarget(undefined, { selfChecks: false });
   const t0 = performance.now();
-  const r = t.runSync!(p, BENCH_CFG);
+  const r = t.runSync!(p, benchCfg(n));
   const ms = performance.now() - t0;
   const bad = r.outcomes.findIndex((o) => o.status !== 'ok');
   if (bad >= 0) throw new Error(`call ${bad} (${p.calls[bad].op}): ${JSON.stringify(r.outcomes[bad], (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`);
@@ -75,7 +89,7 @@ const gc: () => void = (() => {
 function loopOnly(n: number, loop: number): { setup: number; loopMs: number; evictions: number } {
   const p = evictWorkload(n, loop);
   const setupCalls = evictWorkload(n, 0).calls.length;
-  const s = new ImplSession(BENCH_CFG, undefined, { selfChecks: false });
+  const s = new ImplSession(benchCfg(n), undefined, { selfChecks: false });
   const out: Outcome[] = [];
   const t0 = performance.now();
   for (let i = 0; i < setupCalls; i++) {
@@ -110,8 +124,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
   const LOOP = 20_000;
   const REPS = Number(process.env.BENCH_REPS ?? 3);
-  msOf(evictWorkload(64, 4000)); // warm up the JIT
-  console.log(`eviction-heavy amdgpu CS loop (${LOOP} calls; VRAM = 64 buffers; median of ${REPS}, GC before each)`);
+  msOf(evictWorkload(1000, 4000), 1000); // warm up the JIT
+  console.log(`eviction-heavy amdgpu CS loop (${LOOP} calls; VRAM holds 1/${VRAM_SHARE} of the N buffers; median of ${REPS}, GC before each)`);
   console.log('N live    set-up ms    loop µs/call   evictions/call   vs N=first');
   let first = 0;
   let last = 0;
