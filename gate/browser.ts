@@ -51,7 +51,12 @@ export async function checkReport(html: string, png?: string): Promise<PageCheck
         return { id: c.id, width: c.width, height: c.height, painted };
       }),
     );
-    if (png) await page.screenshot({ path: png, fullPage: true });
+    if (png) {
+      // the whole page, up to 6000 px (a long findings list is cut; the charts are at the top)
+      const height = Math.min(6000, await page.evaluate(() => document.documentElement.scrollHeight));
+      await page.setViewportSize({ width: 1280, height });
+      await page.screenshot({ path: png, timeout: 60_000 });
+    }
     return { errors, charts, title: await page.title() };
   } finally {
     await browser.close();

@@ -58,16 +58,86 @@ export function ruleDeviceSets(rule: '@each' | '@foreign-pairs'): DeviceName[][]
 
 export const jobId = (stage: StageId, candidate: string, devices: DeviceList, profile: string) => `${stage}/${candidate}/${printDevices(devices).replace(/ /g, '+')}/${profile}`;
 
-/** Line and column of a JSON.parse error's position, when the message gives one. */
-function jsonWhere(src: string, msg: string): string {
-  const pos = /position (\d+)/.exec(msg);
-  if (pos) {
-    const before = src.slice(0, Number(pos[1]));
+/** Where JSON text first goes wrong (JSON.parse does not always say): a strict scan of the
+ * grammar; returns `line:col` of the offending character, or null if the text is JSON. */
+export function jsonErrorAt(src: string): string | null {
+  let i = 0;
+  class Bad extends Error {}
+  const ws = () => {
+    while (i < src.length && ' \t\n\r'.includes(src[i])) i++;
+  };
+  const bad = (): never => {
+    throw new Bad();
+  };
+  const lit = (w: string) => (src.startsWith(w, i) ? (i += w.length) : bad());
+  const str = () => {
+    i++;
+    while (i < src.length && src[i] !== '"') {
+      if (src.charCodeAt(i) < 0x20) bad();
+      if (src[i] === '\\') {
+        i++;
+        if (src[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(src.slice(i + 1, i + 5))) bad();
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(src[i] ?? 'x')) bad();
+      }
+      i++;
+    }
+    if (src[i] !== '"') bad();
+    i++;
+  };
+  const value = (): void => {
+    ws();
+    const c = src[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (src[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        if (src[i] !== '"') bad();
+        str();
+        ws();
+        if (src[i] !== ':') bad();
+        i++;
+        value();
+        ws();
+        if (src[i] === ',') i++;
+        else if (src[i] === '}') return void i++;
+        else bad();
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (src[i] === ']') return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (src[i] === ',') i++;
+        else if (src[i] === ']') return void i++;
+        else bad();
+      }
+    }
+    if (c === '"') return str();
+    if (c === 't') return void lit('true');
+    if (c === 'f') return void lit('false');
+    if (c === 'n') return void lit('null');
+    const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(src.slice(i));
+    if (!m) bad();
+    i += m![0].length;
+  };
+  try {
+    value();
+    ws();
+    if (i < src.length) bad();
+    return null;
+  } catch (e) {
+    if (!(e instanceof Bad)) throw e;
+    const before = src.slice(0, i);
     const line = before.split('\n').length;
-    return `${line}:${Number(pos[1]) - before.lastIndexOf('\n')}`;
+    return `${line}:${i - before.lastIndexOf('\n')}`;
   }
-  const lc = /line (\d+) column (\d+)/.exec(msg);
-  return lc ? `${lc[1]}:${lc[2]}` : '1:1';
 }
 
 export function loadGateConfig(file: string, display = file): GateConfig {
@@ -81,8 +151,9 @@ export function loadGateConfig(file: string, display = file): GateConfig {
   try {
     raw = JSON.parse(src);
   } catch (e) {
-    const m = (e as Error).message;
-    throw new GateConfigError(`${display}:${jsonWhere(src, m)}: not JSON (${m.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ in JSON at position \d+.*$/, '')})`);
+    const m = (e as Error).message.split('\n')[0];
+    const short = /^(Unexpected (?:token '?.'?|end of JSON input|non-whitespace character)|Expected [^,]*|Bad control character in string literal|Bad escaped character)/.exec(m)?.[1] ?? 'syntax error';
+    throw new GateConfigError(`${display}:${jsonErrorAt(src) ?? '1:1'}: not JSON (${short})`);
   }
   return parseGateConfig(raw, display);
 }

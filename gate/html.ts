@@ -101,7 +101,7 @@ export function renderHtml(doc: GateDocument): string {
     })
     .join('\n');
   const findings = doc.findings.length
-    ? doc.findings.map((f) => `<details open><summary><b>${esc(f.stage)}</b> · ${esc(f.job)} · ${esc(f.check)}: <code>${esc(f.signature)}</code></summary><pre>${esc(findingText(f))}</pre></details>`).join('\n')
+    ? doc.findings.map((f, i) => `<details${i < 5 ? ' open' : ''}><summary><b>${esc(f.stage)}</b> · ${esc(f.job)} · ${esc(f.check)}: <code>${esc(f.signature)}</code></summary><pre>${esc(findingText(f))}</pre></details>`).join('\n')
     : '<p>none</p>';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -27,6 +27,7 @@ export function classname(j: JobResult, devices = j.devices, profile = j.profile
 export function findingText(f: GateFinding): string {
   return [
     `${f.signature}${f.index !== undefined ? ` (program ${f.index})` : ''}`,
+    ...(f.alsoAt?.length ? [`also failed the same way: programs ${f.alsoAt.join(', ')}`] : []),
     ...f.description,
     '',
     '--- minimized program ---',

@@ -375,12 +375,20 @@ export async function runGate(o: GateOptions): Promise<GateDocument> {
     });
     const ms = performance.now() - j0;
     const byCheck = new Map<CheckName, number[]>(CHECKS.map((c) => [c, []]));
+    // one finding per signature and job: the first program's minimized repro, and the index of
+    // every other program that failed the same way
+    const bySig = new Map<string, { first: FailureRecord; also: number[] }>();
     for (const f of failures) {
+      const g = bySig.get(f.signature);
+      if (g) g.also.push(f.index);
+      else bySig.set(f.signature, { first: f, also: [] });
+    }
+    for (const { first: f, also } of bySig.values()) {
       const check = checkOf(f.finding);
       const text = printText(f.program);
       const savedAs = save(js.id, `seed-${slug(o.seed, 64)}-${f.index}`, text);
       const id = addFinding({
-        stage: js.stage, job: js.id, check, index: f.index, kind: f.finding.kind, signature: f.signature,
+        stage: js.stage, job: js.id, check, index: f.index, ...(also.length ? { alsoAt: also } : {}), kind: f.finding.kind, signature: f.signature,
         description: describeFinding(f.program, f.finding, pr.reference.name, pr.candidate?.name), program: text, replay: f.replay, savedAs,
       });
       byCheck.get(check)!.push(id);

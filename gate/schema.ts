@@ -31,6 +31,8 @@ export interface GateFinding {
   readonly check: string;
   /** program index of the job's seed (random, kernel), or the corpus file */
   readonly index?: number;
+  /** the other programs of the job that failed with the same signature (not minimized) */
+  readonly alsoAt?: readonly number[];
   readonly file?: string;
   readonly kind: string;
   readonly signature: string;
