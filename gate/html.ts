@@ -111,7 +111,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1.5em auto;max-width:1200px;paddi
 h1{margin:.2em 0}.verdict{font-size:1.3em;padding:.4em .8em;border-radius:6px;display:inline-block}
 .verdict.pass{background:#dcfce7;color:#14532d}.verdict.fail{background:#fee2e2;color:#7f1d1d}.partial{background:#fef3c7;padding:.4em .8em;border-radius:6px}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:1em;margin:1em 0}.box{border:1px solid #e5e7eb;border-radius:6px;padding:.5em;height:300px;position:relative}
-.box.wide{grid-column:1/3}.skip{color:#6b7280;font-style:italic}
+.box.wide{grid-column:1/3}.box.note{height:auto}.skip{color:#6b7280;font-style:italic}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px solid #e5e7eb;padding:3px 6px;text-align:right}th:nth-child(-n+3),td:nth-child(-n+3){text-align:left}
 tr.fail td.st,tr.partial td.st{color:#b91c1c;font-weight:bold}pre{background:#f8fafc;border:1px solid #e5e7eb;padding:.6em;overflow:auto;font-size:12px}
 h2 small{font-weight:normal;color:#6b7280;font-size:.65em}
@@ -126,7 +126,7 @@ ${doc.partial ? `<p class="partial"><b>PARTIAL</b>: ${esc(doc.partial.message)}<
 <div class="box"><canvas id="c-findings"></canvas></div>
 <div class="box wide"><canvas id="c-job-rate"></canvas></div>
 <div class="box wide"><canvas id="c-coverage"></canvas></div>
-<div class="box wide">${kernelRan ? '<canvas id="c-kernel"></canvas>' : `<p class="skip">Kernel agreement: skipped: ${esc(kernel?.skipped ?? 'no kernel job')}</p>`}</div>
+<div class="box wide${kernelRan ? '' : ' note'}">${kernelRan ? '<canvas id="c-kernel"></canvas>' : `<p class="skip">Kernel agreement: skipped: ${esc(kernel?.skipped ?? 'no kernel job')}</p>`}</div>
 </div>
 ${stages}
 <h2>Findings</h2>
