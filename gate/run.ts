@@ -216,8 +216,10 @@ export async function runGate(o: GateOptions): Promise<GateDocument> {
           const faults = new Set<FaultName>([...cfgFaults, ...((f.p.meta.faults ?? []) as FaultName[])]);
           return { f, cfg: configFor(f.p), faults, replay: shellJoin(['npx', 'gemcheck', 'diff', f.file, ...faultArgs(faults)]) };
         });
+        // a program without a devices header runs on the VM's first device alone (cli/targets.ts)
+        const one = DEFAULT_DEVICES[0];
         const kernelRuns = files
-          .map((f) => ({ f, cfg: configFor(f.p, undefined, f.p.meta.devices ? undefined : { devices: ['vgem'] }), faults: new Set<FaultName>(), replay: shellJoin(['npx', 'gemcheck', 'run', f.file, '--target', 'kernel', ...(f.p.meta.devices ? [] : ['--device', 'vgem'])]) }))
+          .map((f) => ({ f, cfg: configFor(f.p, undefined, f.p.meta.devices ? undefined : { devices: [one] }), faults: new Set<FaultName>(), replay: shellJoin(['npx', 'gemcheck', 'run', f.file, '--target', 'kernel', ...(f.p.meta.devices ? [] : ['--device', one])]) }))
           .filter((r) => probe.unsupported(r.cfg) === null);
         if (!kernelReady.ok && kernelRuns.length) notes.push(`kernel: skipped: ${kernelReady.why} (${kernelRuns.length} programs declare it)`);
         if (files.length) jobs.push(await corpusJob('impl', implRuns));
