@@ -10,7 +10,7 @@ import { IOCTLS } from '../ir/ioctls.ts';
 import type { Program, ProgramMeta } from '../ir/program.ts';
 import type { TargetConfig } from '../ir/target.ts';
 import { describeFailure } from '../harness/render.ts';
-import { isSync, judgeBatch } from '../harness/run.ts';
+import { isSync, judgeBatch, type Judged } from '../harness/run.ts';
 import type { Pairing } from '../harness/pairing.ts';
 import { signature, type Finding, type Verdict } from '../harness/verdict.ts';
 import { programAt } from '../fuzz/generate.ts';
@@ -83,6 +83,8 @@ export interface CheckOptions {
   replay(i: number): readonly string[];
   onProgress?(s: CheckStats): void;
   onFailure?(f: FailureRecord): void;
+  /** every program judged (not interrupted), in index order: what a report needs beyond the tallies */
+  onJudged?(index: number, program: Program, judged: Judged): void;
 }
 
 const yieldToEvents = () => new Promise<void>((r) => setImmediate(r));
@@ -121,6 +123,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckStats> {
         break;
       }
       st.next = i + 1;
+      o.onJudged?.(i, p, judged[j]);
       if (v.status === 'not-run') {
         st.notRun = tally(st.notRun, i, v.reason);
         continue;

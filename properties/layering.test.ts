@@ -18,7 +18,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   executor: ['ir'],
   harness: ['ir', 'model', 'kernel'],
   campaign: ['ir', 'harness', 'fuzz'],
-  cli: ['ir', 'harness', 'campaign', 'fuzz', 'model', 'impl', 'kernel'],
+  gate: ['ir', 'harness', 'campaign', 'fuzz', 'model', 'impl', 'kernel'],
+  cli: ['ir', 'harness', 'campaign', 'fuzz', 'model', 'impl', 'kernel', 'gate'],
 };
 
 interface Edge {
