@@ -44,6 +44,16 @@ describe('model ≡ impl with invariants', () => {
   it('agrees on random programs (linux-6.1, amdgpu + vgem: foreign imports both ways)', () => {
     fc.assert(property('linux-6.1', undefined, ['amdgpu', 'vgem'], [SMALL_AMDGPU]), { numRuns: RUNS, seed: 6 });
   });
+  it('agrees on random programs (linux-6.1, nvdla with a 64 KiB pool: exhaustion, submits)', () => {
+    fc.assert(property('linux-6.1', undefined, ['nvdla'], [{ pool_kib: 64 }]), { numRuns: RUNS, seed: 8 });
+  });
+  it('agrees on random programs (linux-6.1, nvdla + vgem: vgem imports NVDLA buffers, NVDLA refuses vgem ones)', () => {
+    fc.assert(property('linux-6.1', undefined, ['nvdla', 'vgem']), { numRuns: RUNS, seed: 9 });
+  });
+  it('fails on nvdla-upstream (its quirks are bugs the property finds)', () => {
+    const out = fc.check(property('linux-6.1', undefined, ['nvdla-upstream']), { numRuns: RUNS, seed: 10 });
+    expect(out.failed).toBe(true);
+  });
 });
 
 describe('garbage arguments', () => {
