@@ -2,7 +2,8 @@
  * The device's DMA-coherent pool (kernel/dma/coherent.c as nvdla_drm_probe declares it:
  * dma_declare_coherent_memory(…, DMA_MEMORY_EXCLUSIVE), no fallback to system memory).
  * __dma_alloc_from_coherent takes 2^get_order(size) pages at the lowest naturally aligned
- * free position (bitmap_find_free_region) and zeroes them. The bitmap scan is linear in the
+ * free position (bitmap_find_free_region) and zeroes them (spec §9; coherent.c itself was not
+ * re-read for this, so the placement rule is unverified). The bitmap scan is linear in the
  * kernel; this is a buddy allocator that gives the same answer in O(orders · log n): with
  * only aligned power-of-two blocks ever taken, free space is a set of maximal free buddy
  * blocks, and the lowest free aligned 2^k region is the start of the lowest free block of
