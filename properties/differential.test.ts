@@ -64,6 +64,16 @@ describe('garbage arguments', () => {
   const prog = fc.tuple(fc.array(call, { maxLength: 12 }), programArb({ maxCalls: 8, devices: 2 })).map(([garbage, valid]): Program => ({
     meta: {}, calls: [...valid.calls, ...garbage.map(([op, args]) => ({ op, args: args.map((v) => lit(v)) }))],
   }));
+  it('never throws and agrees (linux-6.1, nvdla + vgem)', () => {
+    const cfg = { profile: PROFILES['linux-6.1'], devices: ['nvdla', 'vgem'] as const };
+    const nvdlaProg = fc.tuple(fc.array(call, { maxLength: 12 }), programArb({ maxCalls: 8, devices: 2, uapi: uapiOf(['nvdla', 'vgem']) })).map(([garbage, valid]): Program => ({
+      meta: {}, calls: [...valid.calls, ...garbage.map(([op, args]) => ({ op, args: args.map((v) => lit(v)) }))],
+    }));
+    fc.assert(fc.property(nvdlaProg, (p) => {
+      const v = checkModelImpl(p, cfg);
+      if (v.status !== 'pass') throw new Error(failureText(p, v));
+    }), { numRuns: RUNS / 4, seed: 11 });
+  });
   for (const profile of Object.keys(PROFILES) as ProfileName[]) {
     it(`never throws and agrees (${profile})`, () => {
       const cfg = { profile: PROFILES[profile], devices: ['vgem', 'bochs'] as const };

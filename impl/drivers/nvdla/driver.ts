@@ -216,7 +216,10 @@ function submit(st: NvdlaDev): DriverIoctl {
         if (!cached) made.push(h);
         const obj = drmGemObjectLookup(file, h);
         if (!obj) return -Errno.EINVAL;
-        held.push(obj); // a correct driver holds it while the engine runs
+        // a correct driver holds the reference while the engine runs; upstream puts it at
+        // once (only the hidden handle then keeps the buffer alive)
+        if (st.q('nvdla-no-exec-ref')) obj.put();
+        else held.push(obj);
         if (!(obj instanceof NvdlaObject)) return -Errno.EINVAL;
         if (!st.q('nvdla-offset-unchecked') && e.offset + BigInt(len) > BigInt(obj.size)) return -Errno.EINVAL;
         return { obj, addr: (BigInt(obj.dmaAddr) + e.offset) % U64, index };
