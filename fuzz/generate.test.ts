@@ -137,7 +137,11 @@ describe('CPU accesses come back to pages touched before', () => {
 
 describe('integer domains reach their boundaries', () => {
   // the default devices' calls, and amdgpu's (generated only where a device offers them)
-  const progs = [...corpus('1', 20_000), ...Array.from({ length: 6000 }, (_, i) => programAt('1', i, 24, 2, { devices: ['amdgpu', 'vgem'] }))];
+  const progs = [
+    ...corpus('1', 20_000),
+    ...Array.from({ length: 6000 }, (_, i) => programAt('1', i, 24, 2, { devices: ['amdgpu', 'vgem'] })),
+    ...Array.from({ length: 4000 }, (_, i) => programAt('1', i, 24, 2, { devices: ['nvdla', 'vgem'] })),
+  ];
   const dumbs = progs.flatMap((p) => p.calls.map((c, k) => ({ p, c, k })).filter((x) => x.c.op === 'create_dumb'));
   const dims = dumbs.map(({ p, k }) => ({ w: litOf(p, k, 1), h: litOf(p, k, 2), bpp: litOf(p, k, 3) }));
 

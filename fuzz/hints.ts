@@ -99,7 +99,12 @@ export const HINTS: Partial<Record<OpName, CallHint>> = {
       if (!d) return;
       c.args[c.at('fd')] = d.arg;
       c.res[c.at('fd')] = d;
-      c.args[c.at('offset')] = lit(pick(g.r, [0n, 0n, 0n, 4096n, 8192n, 1n]));
+      const offset = pick(g.r, [0n, 0n, 0n, 4096n, 8192n, 1n]);
+      c.args[c.at('offset')] = lit(offset);
+      // at a page offset, the rest of the buffer mostly (dma_buf_mmap_internal refuses
+      // pgoff + pages > size; the whole size would always be refused there)
+      const size = d.size?.kind === 'lit' ? ((d.size.value + 4095n) / 4096n) * 4096n : undefined;
+      if (offset >= 4096n && size !== undefined && size > offset && chance(g.r, 0.7)) c.args[c.at('length')] = lit(size - offset);
     },
   },
   prime_fd_to_handle: {

@@ -10,7 +10,7 @@ import type { DrmFile } from './core/drm_file.ts';
 import type { GemObject } from './core/drm_gem.ts';
 import type { DmaBuf } from './core/dma_buf.ts';
 import type { Vma } from './core/mm.ts';
-import type { File } from './core/vfs.ts';
+import type { FdTable, File } from './core/vfs.ts';
 import type { ErrPtr } from './core/errptr.ts';
 import type { PageStore } from './core/pages.ts';
 import type { DmaFence } from './core/resv.ts';
@@ -73,7 +73,7 @@ export interface DumbArgs {
 /** A driver-private ioctl (DRM_IOCTL_DEF_DRV): the handler gets raw 64-bit arguments. */
 export interface DriverIoctl {
   readonly flags: number;
-  handler(dev: DrmDevice, file: DrmFile, args: readonly bigint[], out: Record<string, bigint>): number;
+  handler(dev: DrmDevice, file: DrmFile, args: readonly bigint[], out: Record<string, bigint>, fds?: FdTable): number;
 }
 
 /** drm_driver. */
@@ -90,7 +90,8 @@ export interface DrmDriver {
   gemPrimeImport?(dev: DrmDevice, buf: DmaBuf): GemObject | ErrPtr;
   /** Used by the default import for foreign dma-bufs; absent → EINVAL. */
   gemPrimeImportSgTable?(dev: DrmDevice, buf: DmaBuf): GemObject | ErrPtr;
-  /** Driver ioctls by op name (the op table stands in for nr - DRM_COMMAND_BASE). */
+  /** Driver ioctls by op name (the op table stands in for nr - DRM_COMMAND_BASE); a handler
+   * also gets the calling process's fd table (current->files: dma_buf_get of an fd argument). */
   readonly ioctls: Readonly<Record<string, DriverIoctl>>;
   open?(dev: DrmDevice, file: DrmFile): number;
   /** Driver probe, after the device exists (e.g. the fbdev console's buffer). */
@@ -109,4 +110,6 @@ export interface DriverDebug {
   /** The device's TTM device, if the driver sits on TTM: its checks (debug/ttm.ts) then run
    * after every call, and its counters reach ImplSession.ttmStats. */
   ttmDevice?(dev: DrmDevice): TtmDevice | null;
+  /** Checks of the driver's own device state (NVDLA's DMA pool accounting), after every call. */
+  check?(dev: DrmDevice, report: DebugReport): void;
 }

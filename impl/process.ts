@@ -3,7 +3,7 @@
  * syscalls gemcheck programs make. This is impl's Session.
  */
 import type { OpName } from '../ir/calls.ts';
-import { deviceParams } from '../ir/devices.ts';
+import { DEVICES_REGISTRY, deviceParams } from '../ir/devices.ts';
 import { i32, u32, u64 } from '../ir/ints.ts';
 import { err, ok, sig, type Outcome } from '../ir/outcome.ts';
 import type { Session, TargetConfig, Violation } from '../ir/target.ts';
@@ -34,7 +34,7 @@ export class ImplSession implements Session {
     this.kernel = new Kernel(cfg.profile, faults);
     if (o.selfChecks !== false) this.kernel.ttmObserver = ttmObserve;
     cfg.devices.forEach((kind, i) => {
-      const dev = new DrmDevice(this.kernel, i, DRIVERS[kind](cfg.profile, deviceParams(kind, cfg.deviceParams?.[i])));
+      const dev = new DrmDevice(this.kernel, i, DRIVERS[kind](cfg.profile, deviceParams(kind, cfg.deviceParams?.[i]), DEVICES_REGISTRY[kind].quirks ?? []));
       this.kernel.devices.push(dev);
       dev.driver.probe?.(dev);
     });

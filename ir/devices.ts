@@ -6,8 +6,9 @@
  * registries and the drivers names a device.
  */
 import type { Uapi } from './calls/types.ts';
+import { QUIRKS, type QuirkName } from './quirks.ts';
 
-export const DEVICE_NAMES = ['vgem', 'bochs', 'cirrus', 'amdgpu'] as const;
+export const DEVICE_NAMES = ['vgem', 'bochs', 'cirrus', 'amdgpu', 'nvdla', 'nvdla-upstream'] as const;
 export type DeviceName = (typeof DEVICE_NAMES)[number];
 
 /** A table with one entry per registered device: adding a name without its entry is a type error. */
@@ -32,7 +33,14 @@ export interface DeviceEntry {
   readonly params: Readonly<Record<string, ParamDesc>>;
   /** the driver uapi it offers besides core (its ioctl table); generation favours these */
   readonly uapi: readonly Uapi[];
+  /** named deviations from a correct driver that this device has (ir/quirks.ts); absent: none */
+  readonly quirks?: readonly QuirkName[];
 }
+
+/** NVDLA's DMA pool (nvdla_drm_probe: dma_declare_coherent_memory of 1 GiB at 0xC0000000). */
+const NVDLA_PARAMS: Readonly<Record<string, ParamDesc>> = {
+  pool_kib: { doc: 'DMA-coherent pool size in KiB (nvdla_drm_probe declares 1 GiB at 0xC0000000; EXCLUSIVE: no fallback)', min: 4, max: 1 << 22, default: 1 << 20 },
+};
 
 export const DEVICES_REGISTRY: DeviceTable<DeviceEntry> = {
   vgem: { doc: 'virtual GEM: shmem objects, render node, fences', params: {}, uapi: ['vgem'] },
@@ -49,6 +57,17 @@ export const DEVICES_REGISTRY: DeviceTable<DeviceEntry> = {
       oa: { doc: 'OA size in units', min: 0, max: 64, default: 16 },
     },
     uapi: ['amdgpu'],
+  },
+  nvdla: {
+    doc: 'NVDLA (simulated, judged model vs impl: no QEMU device): DMA-pool GEM objects, PRIME, task submission — a correct driver',
+    params: NVDLA_PARAMS,
+    uapi: ['nvdla'],
+  },
+  'nvdla-upstream': {
+    doc: 'NVDLA as nvdla/sw HEAD has it: the nvdla device with every upstream bug of ir/quirks.ts switched on',
+    params: NVDLA_PARAMS,
+    uapi: ['nvdla'],
+    quirks: Object.keys(QUIRKS) as QuirkName[],
   },
 };
 

@@ -48,4 +48,11 @@ export const IOCTLS: Partial<Record<OpName, IoctlDef>> = {
   amdgpu_bo_info: { nr: 0x71, flags: DRM_RENDER_ALLOW, driver: true },
   amdgpu_bo_pin: { nr: 0x72, flags: DRM_RENDER_ALLOW, driver: true },
   amdgpu_bo_unpin: { nr: 0x73, flags: DRM_RENDER_ALLOW, driver: true },
+  // nvdla_gem.c nvdla_drm_ioctls: every one DRM_RENDER_ALLOW only (no DRM_AUTH)
+  nvdla_submit: { nr: 0x40, flags: DRM_RENDER_ALLOW, driver: true },
+  nvdla_gem_create: { nr: 0x41, flags: DRM_RENDER_ALLOW, driver: true },
+  nvdla_gem_mmap: { nr: 0x42, flags: DRM_RENDER_ALLOW, driver: true },
+  nvdla_gem_destroy: { nr: 0x43, flags: DRM_RENDER_ALLOW, driver: true },
+  // gemcheck's debug query on the NVDLA devices (not NVDLA uapi)
+  nvdla_bo_info: { nr: 0x70, flags: DRM_RENDER_ALLOW, driver: true },
 };

@@ -6,9 +6,15 @@ import { parseText } from '../ir/encoding.ts';
 import { GUEST_CALLS, GUEST_UAPI, guestCallsProblem, guestDevicesProblem } from './guest.ts';
 
 describe('what the VM can run', () => {
-  it('offers core and the guest devices’ uapis, not amdgpu’s', () => {
+  it('offers core and the guest devices’ uapis, not amdgpu’s or NVDLA’s', () => {
     expect([...GUEST_UAPI].sort()).toEqual(['core', 'vgem']);
-    expect(Object.keys(GUEST_CALLS).sort()).toEqual(OPS.filter((op) => CALLS[op].uapi !== 'amdgpu').sort());
+    expect(Object.keys(GUEST_CALLS).sort()).toEqual(OPS.filter((op) => CALLS[op].uapi !== 'amdgpu' && CALLS[op].uapi !== 'nvdla').sort());
+  });
+  it('declines NVDLA programs (no QEMU device runs NVDLA), naming the call or the device', () => {
+    const p = parseText('r0 = open(0, render)\nr1 = nvdla_gem_create(r0.fd, 4096, 0)\n');
+    expect(guestCallsProblem(p)).toMatch(/call 1 \(nvdla_gem_create\) is nvdla uapi/);
+    expect(guestDevicesProblem(['nvdla'])).toMatch(/no QEMU device runs NVDLA/);
+    expect(guestDevicesProblem(['nvdla-upstream', 'vgem'])).toMatch(/no QEMU device runs NVDLA/);
   });
   it('declines a program with an amdgpu call, naming the call', () => {
     const p = parseText('r0 = open(0, render)\nr1 = amdgpu_ctx_alloc(r0.fd)\n');

@@ -27,6 +27,8 @@ export const GUEST_DEVICES: DeviceTable<GuestDevice> = {
   // a second shmem device with PRIME, so foreign imports (vgem <-> cirrus) run for real
   cirrus: { nodes: { primary: '/dev/dri/card2', render: null }, qemu: ['-device', 'cirrus-vga'] },
   amdgpu: { absent: 'no QEMU device runs amdgpu (it is judged model vs impl; docs/amdgpu.md)' },
+  nvdla: { absent: 'no QEMU device runs NVDLA (it is judged model vs impl)' },
+  'nvdla-upstream': { absent: 'no QEMU device runs NVDLA (it is judged model vs impl)' },
 };
 
 const present = Object.values(GUEST_DEVICES).filter((g): g is Extract<GuestDevice, { nodes: DevEntry }> => 'nodes' in g);

@@ -23,12 +23,33 @@ export interface DeviceDesc {
   /** Buffers the kernel itself creates at probe (bytes), e.g. the fbdev console's: they own
    * the first offsets and no userspace file has a handle to them. */
   readonly bootBuffers: readonly number[];
+  /** No dumb_create: the MODE_*_DUMB ioctls give ENOSYS (NVDLA). */
+  readonly noDumb?: boolean;
+  /** No gem_prime_import_sg_table: a foreign dma-buf's import is EINVAL (NVDLA). */
+  readonly noForeignImport?: boolean;
+  /** Objects come from a DMA-coherent pool (NVDLA: model/nvdla/, the pool_kib parameter). */
+  readonly dmaPool?: boolean;
   /** dumb_create: (width, height, bpp) → pitch and size, after the core's checks; u32 math. */
   dumbLayout(width: number, height: number, bpp: number): { pitch: number; size: number };
 }
 
 const u32 = (x: number) => x >>> 0;
 const pageAlign = (x: number) => Math.ceil(x / 4096) * 4096;
+
+const NVDLA: DeviceDesc = {
+  renderNode: true,
+  fences: false,
+  roCreate: false,
+  cpuMemory: 'pinned-at-mmap',
+  offsetStartPage: OFFSET_START_PAGE,
+  prime: true,
+  mmapHoldsGemRef: true,
+  bootBuffers: [],
+  noDumb: true,
+  noForeignImport: true,
+  dmaPool: true,
+  dumbLayout: () => ({ pitch: 0, size: 0 }), // never asked: noDumb
+};
 
 export const DEVICES: DeviceTable<DeviceDesc> = {
   // vgem_drv.c ≥5.14 uses the shmem helpers; both a card and a renderD node.
@@ -108,4 +129,9 @@ export const DEVICES: DeviceTable<DeviceDesc> = {
       return { pitch, size: pageAlign(pitch * height) };
     },
   },
+  // NVDLA (nvdla_gem.c; model/nvdla/): DRIVER_GEM|DRIVER_PRIME|DRIVER_RENDER, private
+  // objects from the DMA pool, mappings hold a GEM reference (drm_gem_cma_vm_ops), no dumb
+  // buffers, no foreign imports. The model describes a correct driver for both devices.
+  nvdla: NVDLA,
+  'nvdla-upstream': NVDLA,
 };

@@ -92,12 +92,14 @@ function dmaBufMmap(s: MState, d: MFile & { kind: 'dmabuf' }, pgoff: bigint, pag
   if (pgoff + BigInt(pages) > BigInt(d.size / PAGE_SIZE)) return err(Errno.EINVAL);
   const exporter = s.objects.get(d.exporter)!;
   if (exporter.amd) return amd.dmaBufMmap(s, d.id, exporter, Number(pgoff), pages, prot, shared, mayWrite);
+  // NVDLA (a correct nvdla_drm_gem_object_mmap): dma_mmap_attrs from the user's page offset
+  if (exporter.dmaPage !== undefined) return finishMmap(s, d.id, exporter, pages, prot, shared, mayWrite, Number(pgoff));
   // drm_gem_shmem_fault ignores vm_pgoff (it holds the fake offset), so a dma-buf mapping at
   // a nonzero pgoff still shows the object from byte 0. (Observed rule to keep an eye on.)
   return finishMmap(s, d.id, s.objects.get(d.exporter)!, pages, prot, shared, mayWrite);
 }
 
-function finishMmap(s: MState, vmFile: number, obj: MObject, pages: number, prot: number, shared: boolean, mayWrite: boolean): Outcome {
+function finishMmap(s: MState, vmFile: number, obj: MObject, pages: number, prot: number, shared: boolean, mayWrite: boolean, pageBase?: number): Outcome {
   if (s.profile.readonlyNodes && obj.readonly) {
     // drm_gem_mmap (v4.19..v5.13): a read-only node refuses VM_WRITE and clears VM_MAYWRITE.
     if (prot & PROT_WRITE) return err(Errno.EINVAL);
@@ -106,7 +108,7 @@ function finishMmap(s: MState, vmFile: number, obj: MObject, pages: number, prot
   // drm_gem_shmem_mmap and ttm_bo_mmap_obj: COW mappings (private, may-write) are refused.
   if (!shared && mayWrite) return err(Errno.EINVAL);
   const id = ++s.mapCount;
-  s.mappings.set(id, { id, file: vmFile, obj: backing(s, obj).id, pages, prot, mayWrite });
+  s.mappings.set(id, { id, file: vmFile, obj: backing(s, obj).id, pages, prot, mayWrite, ...(pageBase ? { pageBase } : {}) });
   return ok({ map: BigInt(id) });
 }
 

@@ -18,6 +18,8 @@ import { AMDGPU_CALLS } from '../ir/calls/amdgpu.ts';
 import { deviceParams } from '../ir/devices.ts';
 import { amdgpuIoctl } from './amdgpu/ioctl.ts';
 import { newAmdDev } from './amdgpu/ttm.ts';
+import { NVDLA_CALLS } from '../ir/calls/nvdla.ts';
+import { nvdlaIoctl, POOL_BASE } from './nvdla/ioctl.ts';
 
 /** Whether the device's driver table has this driver ioctl. */
 function driverHas(s: MState, f: MDrmFile, op: OpName): boolean {
@@ -25,6 +27,7 @@ function driverHas(s: MState, f: MDrmFile, op: OpName): boolean {
   if (op === 'fence_attach' || op === 'fence_signal') return dev.fences;
   if (op === 'ro_create') return s.profile.roCreateIoctl && dev.roCreate;
   if (Object.prototype.hasOwnProperty.call(AMDGPU_CALLS, op)) return s.devices[f.dev].amd !== undefined;
+  if (Object.prototype.hasOwnProperty.call(NVDLA_CALLS, op)) return s.devices[f.dev].pool !== undefined;
   return false;
 }
 
@@ -44,6 +47,8 @@ function ioctl(s: MState, op: OpName, a: readonly bigint[]): Outcome {
   const def = IOCTLS[op]!;
   if (def.driver && !driverHas(s, f, op)) return err(Errno.EINVAL); // no table entry
   if (!permitted(s, f, def.flags)) return err(Errno.EACCES);
+  // drm_mode_create_dumb_ioctl and friends: no dumb_create → ENOSYS
+  if ((op === 'create_dumb' || op === 'map_dumb' || op === 'destroy_dumb') && DEVICES[s.devices[f.dev].kind].noDumb) return err(Errno.ENOSYS);
   switch (op) {
     case 'gem_close': return gemClose(s, f, u32(a[1]));
     case 'destroy_dumb': return handleDelete(s, f, u32(a[1])); // drm_gem_dumb_destroy
@@ -58,7 +63,7 @@ function ioctl(s: MState, op: OpName, a: readonly bigint[]): Outcome {
     case 'fence_attach': return fenceAttach(s, f, u32(a[1]), u32(a[2]));
     case 'fence_signal': return fenceSignal(s, f, BigInt(u32(a[1])), u32(a[2]));
     case 'ro_create': return roCreate(s, f, u64(a[1]));
-    default: return s.devices[f.dev].amd ? amdgpuIoctl(s, f, op, a) : err(Errno.EINVAL);
+    default: return s.devices[f.dev].amd ? amdgpuIoctl(s, f, op, a) : s.devices[f.dev].pool ? nvdlaIoctl(s, f, op, a) : err(Errno.EINVAL);
   }
 }
 
@@ -84,6 +89,7 @@ export class ModelSession implements Session {
     // driver probe: boot buffers take their offsets before any program runs
     this.state.devices.forEach((d, dev) => {
       if (d.kind === 'amdgpu') d.amd = newAmdDev(deviceParams('amdgpu', cfg.deviceParams?.[dev]));
+      if (DEVICES[d.kind].dmaPool) d.pool = { base: POOL_BASE, pages: Math.max(1, Math.floor((deviceParams(d.kind, cfg.deviceParams?.[dev]).pool_kib * 1024) / 4096)) };
       for (const bytes of DEVICES[d.kind].bootBuffers) {
         const size = Math.ceil(bytes / 4096) * 4096;
         const offsetPage = d.offsets.insert(size / 4096);

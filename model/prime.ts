@@ -48,6 +48,8 @@ export function fdToHandle(s: MState, f: MDrmFile, fd: number): Outcome {
   const exporter = s.objects.get(d.exporter)!;
   let obj = exporter;
   if (exporter.dev !== f.dev) {
+    // drm_gem_prime_import_dev: a driver without gem_prime_import_sg_table refuses
+    if (DEVICES[s.devices[f.dev].kind].noForeignImport) return err(Errno.EINVAL);
     // drm_gem_prime_import_dev, foreign: a new object every time, holding the dma-buf
     // (import_attach) and getting its own fake offset (__drm_gem_shmem_create).
     if (s.devices[f.dev].amd) {

@@ -25,6 +25,9 @@ export interface MObject {
   readonly amd?: AmdBo;
   /** a non-amdgpu import of an amdgpu dma-buf: the exporter bo its attachment pins in GTT */
   pinsAmd?: AmdBo;
+  /** an NVDLA buffer's block in its device's DMA pool: first page and length (a power of two) */
+  readonly dmaPage?: number;
+  readonly poolPages?: number;
 }
 
 export interface MFence {
@@ -84,6 +87,8 @@ export interface MDevice {
   readonly magics: Map<number, Map<number, number | null>>;
   /** the simulated amdgpu's TTM state and contexts (amdgpu devices only) */
   amd?: AmdDev;
+  /** an NVDLA device's DMA-coherent pool: its device address and size in pages (model/nvdla/) */
+  pool?: { readonly base: number; readonly pages: number };
 }
 
 export interface MState {

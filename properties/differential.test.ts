@@ -44,6 +44,16 @@ describe('model ≡ impl with invariants', () => {
   it('agrees on random programs (linux-6.1, amdgpu + vgem: foreign imports both ways)', () => {
     fc.assert(property('linux-6.1', undefined, ['amdgpu', 'vgem'], [SMALL_AMDGPU]), { numRuns: RUNS, seed: 6 });
   });
+  it('agrees on random programs (linux-6.1, nvdla with a 64 KiB pool: exhaustion, submits)', () => {
+    fc.assert(property('linux-6.1', undefined, ['nvdla'], [{ pool_kib: 64 }]), { numRuns: RUNS, seed: 8 });
+  });
+  it('agrees on random programs (linux-6.1, nvdla + vgem: vgem imports NVDLA buffers, NVDLA refuses vgem ones)', () => {
+    fc.assert(property('linux-6.1', undefined, ['nvdla', 'vgem']), { numRuns: RUNS, seed: 9 });
+  });
+  it('fails on nvdla-upstream (its quirks are bugs the property finds)', () => {
+    const out = fc.check(property('linux-6.1', undefined, ['nvdla-upstream']), { numRuns: RUNS, seed: 10 });
+    expect(out.failed).toBe(true);
+  });
 });
 
 describe('garbage arguments', () => {
@@ -54,6 +64,16 @@ describe('garbage arguments', () => {
   const prog = fc.tuple(fc.array(call, { maxLength: 12 }), programArb({ maxCalls: 8, devices: 2 })).map(([garbage, valid]): Program => ({
     meta: {}, calls: [...valid.calls, ...garbage.map(([op, args]) => ({ op, args: args.map((v) => lit(v)) }))],
   }));
+  it('never throws and agrees (linux-6.1, nvdla + vgem)', () => {
+    const cfg = { profile: PROFILES['linux-6.1'], devices: ['nvdla', 'vgem'] as const };
+    const nvdlaProg = fc.tuple(fc.array(call, { maxLength: 12 }), programArb({ maxCalls: 8, devices: 2, uapi: uapiOf(['nvdla', 'vgem']) })).map(([garbage, valid]): Program => ({
+      meta: {}, calls: [...valid.calls, ...garbage.map(([op, args]) => ({ op, args: args.map((v) => lit(v)) }))],
+    }));
+    fc.assert(fc.property(nvdlaProg, (p) => {
+      const v = checkModelImpl(p, cfg);
+      if (v.status !== 'pass') throw new Error(failureText(p, v));
+    }), { numRuns: RUNS / 4, seed: 11 });
+  });
   for (const profile of Object.keys(PROFILES) as ProfileName[]) {
     it(`never throws and agrees (${profile})`, () => {
       const cfg = { profile: PROFILES[profile], devices: ['vgem', 'bochs'] as const };

@@ -49,7 +49,7 @@ describe('device registry', () => {
     }
   });
   it('every driver builds for every profile and names itself after its registry entry', () => {
-    for (const n of DEVICE_NAMES) for (const p of Object.values(PROFILES)) expect(DRIVERS[n](p, deviceParams(n, undefined)).name).toBe(n);
+    for (const n of DEVICE_NAMES) for (const p of Object.values(PROFILES)) expect(DRIVERS[n](p, deviceParams(n, undefined), DEVICES_REGISTRY[n].quirks ?? []).name).toBe(n);
   });
   it('an unknown device or profile is an error with its location, not a fallback', () => {
     expect(parseDeviceList('vgem,cirrus')).toEqual(['vgem', 'cirrus']);

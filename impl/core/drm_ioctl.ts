@@ -114,7 +114,7 @@ export function drmIoctl(fds: FdTable, file: DrmFile, op: string, a: readonly bi
     const d = file.dev.driver.ioctls[op];
     if (!d) return -Errno.EINVAL; // beyond the driver's table
     if (!permit(file, d.flags)) return -Errno.EACCES;
-    return d.handler(file.dev, file, a, out);
+    return d.handler(file.dev, file, a, out, fds);
   }
   if (!permit(file, def.flags)) return -Errno.EACCES;
   return CORE[op](fds, file, a, out);

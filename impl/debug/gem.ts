@@ -34,11 +34,12 @@ export function checkGem(w: World, v: DebugReport): void {
     // §10.3: drm_gem_object_handle_free drops the name with the last handle
     if (o.name && hc === 0) v('name-needs-handle', `object ${o.id} keeps name ${o.name} with no handle`);
     if (o.name && o.dev.objectNameIdr.find(o.name) !== o) v('name-table', `name ${o.name} does not map to object ${o.id}`);
-    // §10.6: the offset exists from creation to release and never moves
+    // §10.6: once made (at creation for most helpers, by NVDLA_GEM_MMAP on NVDLA) the offset
+    // stays until release and never moves
     const node = o.vmaNode;
     // a TTM zombie (GEM references gone, the bo still busy) lost its offset in ttm_bo_release
     if (!node.mm) {
-      if (o.refcount.count > 0) v('offset-stable', `live object ${o.id} lost its offset`);
+      if (o.refcount.count > 0 && firstOffset.has(o)) v('offset-stable', `live object ${o.id} lost its offset`);
     }
     else {
       const seen = firstOffset.get(o);

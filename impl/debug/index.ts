@@ -34,6 +34,7 @@ export function selfCheck(s: DebugSubject): Violation[] {
   for (const dev of s.kernel.devices) {
     const bdev = dev.driver.debug?.ttmDevice?.(dev);
     if (bdev) checkTtm(bdev, v);
+    dev.driver.debug?.check?.(dev, v);
   }
   return out;
 }
