@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cSource, implTranscript, programAt, splitKernelOutput } from './qxl-evict-fuzz.ts';
 
-const EVICTED = '[evicted] 0+769f 301+768U 601+2555f ffc+1U ffd+1U';
+const EVICTED = '[evicted] 0+769f 301+768U 601+2555f ffc+1U ffd+1U | 0+256f';
 
 function hasGcc(): boolean {
   try {
@@ -27,7 +27,7 @@ describe('qxl eviction programs', () => {
       const handle = new Set<number>();
       const mapped = new Set<number>();
       for (const s of p) {
-        if (s.op === 'alloc') {
+        if (s.op === 'alloc' || s.op === 'surf') {
           expect(handle.has(s.slot) || mapped.has(s.slot)).toBe(false); // a free slot
           handle.add(s.slot);
         } else if (s.op === 'close') {
@@ -46,7 +46,7 @@ describe('qxl eviction programs', () => {
     let evicting = 0;
     for (let i = 0; i < 40; i++) {
       const r = implTranscript(programAt('ci', i, 24), EVICTED);
-      expect(r.lines.slice(0, 3)).toEqual(['evict all -> -12', EVICTED, '[start] 0+769f 301+768U 601+2555f ffc+1U ffd+1U']);
+      expect(r.lines.slice(0, 3)).toEqual(['evict all -> -12', EVICTED, '[start] 0+769f 301+768U 601+2555f ffc+1U ffd+1U | 0+256f']);
       if (r.evictions) evicting++;
     }
     expect(evicting).toBeGreaterThan(20);
