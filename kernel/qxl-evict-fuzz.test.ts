@@ -68,3 +68,20 @@ describe('qxl eviction programs', () => {
     }
   });
 });
+
+describe('kernel-side eviction count', () => {
+  it('counts successful allocations larger than every free hole', async () => {
+    const { kernelEvictingAllocs } = await import('./qxl-evict-fuzz.ts');
+    const lines = [
+      '[start] 0+769f 301+768U 601+2555f ffc+1U ffd+1U | 0+256f',
+      '0 alloc s0 2000 -> 0', // fits 2555
+      '[a] 0+769f 301+768U 601+2000U dd1+555f ffc+1U ffd+1U | 0+256f',
+      '1 alloc s1 1000 -> 0', // no hole of 1000: evicted
+      '[a] 0+769f 301+768U 601+1000U 9e9+1555f ffc+1U ffd+1U | 0+256f',
+      '2 surf s2 200 -> 0', // PRIV has 256
+      '[s] 0+769f 301+768U 601+1000U 9e9+1555f ffc+1U ffd+1U | 0+200U c8+56f',
+      '3 alloc s3 4096 -> -12',
+    ];
+    expect(kernelEvictingAllocs(lines)).toBe(1);
+  });
+});

@@ -315,6 +315,28 @@ export function implTranscript(prog: readonly Step[], startLayout: string): Impl
   return { lines: out, evictions: bdev.stats.evictions - evictionsBefore };
 }
 
+/** Largest free hole of each manager in a layout line ([tag] vram… | priv…). */
+function largestHoles(layout: string): [number, number] {
+  const [v = '', p = ''] = layout.split('|');
+  const max = (x: string) => Math.max(0, ...[...x.matchAll(/\+(\d+)f/g)].map((m) => Number(m[1])));
+  return [max(v), max(p)];
+}
+
+/** Allocations in a kernel transcript that succeeded without a free hole to take them. */
+export function kernelEvictingAllocs(lines: readonly string[]): number {
+  let last = '';
+  let n = 0;
+  for (const l of lines) {
+    if (l.startsWith('[')) last = l;
+    const m = /^\d+ (alloc|surf) s\d+ (\d+) -> 0$/.exec(l);
+    if (!m || !last.startsWith('[')) continue;
+    const [v, p] = largestHoles(last);
+    const pages = Number(m[2]);
+    if (m[1] === 'alloc' ? pages > v : pages > v && pages > p) n++;
+  }
+  return n;
+}
+
 /** The kernel's output split into programs (the lines between `== i` and `== end`). */
 export function splitKernelOutput(output: readonly string[]): Map<number, string[]> {
   const progs = new Map<number, string[]>();
@@ -336,6 +358,10 @@ export interface FuzzResult {
   /** evictions impl made in the agreeing programs, and how many of them evicted at all */
   evictions: number;
   programsEvicting: number;
+  /** seen on the kernel: allocations that succeeded although no free hole before them was
+   * large enough (so they evicted), and the programs with at least one */
+  kernelEvictingAllocs: number;
+  kernelProgramsEvicting: number;
   ms: number;
 }
 
@@ -348,7 +374,7 @@ export async function runQxlFuzz(
   chunk = 50,
 ): Promise<FuzzResult> {
   const t0 = Date.now();
-  const res: FuzzResult = { runs, agreed: 0, diverged: [], evictions: 0, programsEvicting: 0, ms: 0 };
+  const res: FuzzResult = { runs, agreed: 0, diverged: [], evictions: 0, programsEvicting: 0, kernelEvictingAllocs: 0, kernelProgramsEvicting: 0, ms: 0 };
   for (let from = 0; from < runs; from += chunk) {
     const progs = Array.from({ length: Math.min(chunk, runs - from) }, (_, j) => programAt(seed, from + j, steps));
     const r = await vm.runC(cSource(progs), { name: 'qxl-fuzz', timeoutMs: 600_000 });
@@ -357,6 +383,9 @@ export async function runQxlFuzz(
     progs.forEach((p, j) => {
       const index = from + j;
       const k = got.get(j) ?? [];
+      const ev = kernelEvictingAllocs(k);
+      res.kernelEvictingAllocs += ev;
+      if (ev) res.kernelProgramsEvicting++;
       const im = implTranscript(p, k.find((l) => l.startsWith('[evicted]')) ?? '');
       const n = Math.max(k.length, im.lines.length);
       for (let l = 0; l < n; l++) {
@@ -388,7 +417,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const boot = await vm.start();
     const r = await runQxlFuzz(vm, seed, runs, steps);
     console.log(`qxl evictions, seed ${seed}: ${r.agreed}/${r.runs} programs agree (kernel ≡ impl, line for line); boot ${boot} ms, ${r.ms} ms for the programs (${((r.runs * 1000) / r.ms).toFixed(1)} programs/s)`);
-    console.log(`notes: impl evicted ${r.evictions} times in ${r.programsEvicting} of the agreeing programs (the kernel's layouts matched after every step)`);
+    console.log(`notes: on the kernel ${r.kernelEvictingAllocs} allocations in ${r.kernelProgramsEvicting} programs succeeded only by evicting (no free hole was large enough); impl evicted ${r.evictions} bos in ${r.programsEvicting} of the agreeing programs (layouts matched after every step)`);
     for (const d of r.diverged.slice(0, 10)) console.log(`program ${d.index} line ${d.line}:\n  kernel: ${d.kernel}\n  impl:   ${d.impl}\n  steps: ${JSON.stringify(programAt(seed, d.index, steps))}`);
   } finally {
     await vm.stop();
