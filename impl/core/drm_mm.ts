@@ -110,18 +110,16 @@ export class DrmMm {
 
   /** The node [start, start + size) inside the hole after `hole`. */
   private insertAfter(hole: MmNode, start: number, size: number): MmNode {
-    {
-      const node = new MmNode(start, size);
-      this.rmHole(hole);
-      node.prev = hole;
-      node.next = hole.next;
-      hole.next.prev = node;
-      hole.next = node;
-      this.addHole(hole); // what is left before the node
-      this.addHole(node); // and after it
-      this.count++;
-      return node;
-    }
+    const node = new MmNode(start, size);
+    this.rmHole(hole);
+    node.prev = hole;
+    node.next = hole.next;
+    hole.next.prev = node;
+    hole.next = node;
+    this.addHole(hole); // what is left before the node
+    this.addHole(node); // and after it
+    this.count++;
+    return node;
   }
 
   /** drm_mm_remove_node: the previous node's hole absorbs this node and its hole. */
