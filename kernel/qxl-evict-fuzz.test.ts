@@ -1,10 +1,11 @@
-// kernel/qxl-evict-fuzz.ts without a guest: its programs, the C it emits, impl's transcript.
+// kernel/qxl-evict-fuzz.ts without a guest: its programs, the C it emits, impl's transcript (impl/drivers/qxl/replay.ts).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cSource, implTranscript, programAt, splitKernelOutput } from './qxl-evict-fuzz.ts';
+import { implTranscript } from '../impl/drivers/qxl/replay.ts';
+import { cSource, programAt, splitKernelOutput } from './qxl-evict-fuzz.ts';
 
 const EVICTED = '[evicted] 0+769f 301+768U 601+2555f ffc+1U ffd+1U | 0+256f';
 

@@ -16,26 +16,16 @@
  * zero-filled and closed, so free VRAM reads zero. impl starts from the kernel's [evicted]
  * layout, its pinned bos placed where the kernel has them.
  *
- *   npx tsx kernel/qxl-evict-fuzz.ts [--seed S] [--runs N] [--steps K]
+ * impl's side is impl/drivers/qxl/replay.ts; cli/qxl-evict.ts runs both and compares:
+ *   npx tsx cli/qxl-evict.ts [--seed S] [--runs N] [--steps K]
  */
-import { PAGE_SIZE } from '../ir/uapi.ts';
-import { QXL_GEM_DOMAIN_SURFACE, QXL_GEM_DOMAIN_VRAM, qxlBoCreate, qxlTtmInit } from '../impl/drivers/qxl/ttm.ts';
-import { ctxOf, ttmBoInitValidate, ttmBoPin, ttmBoPut, ttmBoReserve, ttmBoUnreserve, type TtmBufferObject } from '../impl/ttm/bo.ts';
-import { ttmBoMmap, ttmBoVmClose, ttmVmaTranslate, type TtmVma } from '../impl/ttm/bo_vm.ts';
-import { place, placementOf, TTM_PL_PRIV, TTM_PL_VRAM } from '../impl/ttm/resource.ts';
 
-export type Step =
-  | { op: 'alloc'; slot: number; pages: number }
-  /** QXL_ALLOC_SURF: the surface domain, PRIV (256 pages here) then VRAM */
-  | { op: 'surf'; slot: number; pages: number }
-  | { op: 'close'; slot: number }
-  | { op: 'write'; slot: number; page: number; value: number }
-  | { op: 'read'; slot: number; page: number }
-  | { op: 'unmap'; slot: number };
+export type { Step } from '../ir/evict-steps.ts';
+import type { Step } from '../ir/evict-steps.ts';
 
 /** The QEMU device the programs assume (4094-page VRAM manager, card3). */
 export const QXL_FUZZ_DEVICE = 'qxl,ram_size_mb=16,vgamem_mb=8,vram_size_mb=1';
-const SLOTS = 8;
+export const SLOTS = 8;
 /** sizes against the 4094-page manager with 768 + 2 pages pinned (holes of 769 and 2555) */
 const SIZES = [1, 1, 2, 3, 16, 64, 256, 512, 700, 769, 770, 1024, 1024, 1500, 2000, 2555, 2556, 4094];
 /** surfaces against the 256-page PRIV manager (and VRAM behind it) */
@@ -227,94 +217,6 @@ int main(void) {
 `;
 }
 
-export interface ImplRun {
-  lines: string[];
-  evictions: number;
-}
-
-/** The same program on impl's TTM core with qxl's hooks: its transcript and how many evictions it made. */
-export function implTranscript(prog: readonly Step[], startLayout: string): ImplRun {
-  const out: string[] = [];
-  const bdev = qxlTtmInit(0xffe000 / PAGE_SIZE, 256);
-  const vram = bdev.managers[TTM_PL_VRAM]!;
-  const priv = bdev.managers[TTM_PL_PRIV]!;
-  const dump = (man: typeof vram) => {
-    const parts: string[] = [];
-    let at = 0;
-    for (const n of man.mm!.nodes()) {
-      if (n.start > at) parts.push(`${at.toString(16)}+${n.start - at}f`);
-      parts.push(`${n.start.toString(16)}+${n.size}U`);
-      at = n.start + n.size;
-    }
-    if (at < man.size) parts.push(`${at.toString(16)}+${man.size - at}f`);
-    return parts.map((x) => ` ${x}`).join('');
-  };
-  const layout = (tag: string) => out.push(`[${tag}]${dump(vram)} |${dump(priv)}`);
-  // the kernel's layout after its over-sized QXL_ALLOC (the [evicted] line): only pinned
-  // driver bos are left; they are taken as given, each pinned at its range
-  const create = (pages: number) => qxlBoCreate(bdev, pages * PAGE_SIZE, QXL_GEM_DOMAIN_VRAM);
-  out.push('evict all -> -12');
-  for (const m of startLayout.split('|')[0]!.matchAll(/ ([0-9a-f]+)\+(\d+)U/g)) {
-    const start = parseInt(m[1]!, 16);
-    const pages = Number(m[2]);
-    const b = ttmBoInitValidate(bdev, pages * PAGE_SIZE, 'kernel', placementOf(place(TTM_PL_VRAM, 0, start, start + pages)), ctxOf());
-    if (typeof b === 'number') throw new Error(`cannot place ${pages} pages at ${m[1]}`);
-    ttmBoReserve(b);
-    ttmBoPin(b);
-    ttmBoUnreserve(b);
-  }
-  layout('evicted');
-  layout('start');
-  const evictionsBefore = bdev.stats.evictions;
-  const bos: (TtmBufferObject | null)[] = Array(SLOTS).fill(null);
-  const vmas: (TtmVma | null)[] = Array(SLOTS).fill(null);
-  prog.forEach((s, k) => {
-    const i = s.slot;
-    switch (s.op) {
-      case 'alloc': {
-        const b = create(s.pages);
-        bos[i] = typeof b === 'number' ? null : b;
-        out.push(`${k} alloc s${i} ${s.pages} -> ${typeof b === 'number' ? -12 : 0}`);
-        layout('a');
-        break;
-      }
-      case 'surf': {
-        const b = qxlBoCreate(bdev, s.pages * PAGE_SIZE, QXL_GEM_DOMAIN_SURFACE);
-        bos[i] = typeof b === 'number' ? null : b;
-        out.push(`${k} surf s${i} ${s.pages} -> ${typeof b === 'number' ? -12 : 0}`);
-        layout('s');
-        break;
-      }
-      case 'close':
-        if (!bos[i]) break;
-        ttmBoPut(bos[i]!);
-        bos[i] = null;
-        out.push(`${k} close s${i} -> 0`);
-        layout('c');
-        break;
-      case 'write':
-      case 'read': {
-        if (!vmas[i] && bos[i]) vmas[i] = ttmBoMmap(bos[i]!);
-        const v = vmas[i];
-        if (!v) break;
-        const b = ttmVmaTranslate(v, s.page);
-        if (b === 'SIGBUS') throw new Error(`SIGBUS at step ${k}`);
-        if (s.op === 'write') b.store.writable(b.index)[0] = s.value;
-        else out.push(`${k} read s${i} p${s.page} = ${(b.store.readable(b.index)?.[0] ?? 0).toString(16)}`);
-        break;
-      }
-      case 'unmap':
-        if (!vmas[i]) break;
-        ttmBoVmClose(vmas[i]!);
-        vmas[i] = null;
-        out.push(`${k} unmap s${i}`);
-        layout('u');
-        break;
-    }
-  });
-  return { lines: out, evictions: bdev.stats.evictions - evictionsBefore };
-}
-
 /** Largest free hole of each manager in a layout line ([tag] vram… | priv…). */
 function largestHoles(layout: string): [number, number] {
   const [v = '', p = ''] = layout.split('|');
@@ -348,78 +250,4 @@ export function splitKernelOutput(output: readonly string[]): Map<number, string
     else cur?.push(l);
   }
   return progs;
-}
-
-export interface FuzzResult {
-  runs: number;
-  agreed: number;
-  /** the first differing line of each program that disagreed */
-  diverged: { index: number; line: number; kernel: string | undefined; impl: string | undefined }[];
-  /** evictions impl made in the agreeing programs, and how many of them evicted at all */
-  evictions: number;
-  programsEvicting: number;
-  /** seen on the kernel: allocations that succeeded although no free hole before them was
-   * large enough (so they evicted), and the programs with at least one */
-  kernelEvictingAllocs: number;
-  kernelProgramsEvicting: number;
-  ms: number;
-}
-
-/** Runs `runs` programs of a seed on a booted guest that has QXL_FUZZ_DEVICE, in binaries of `chunk` programs. */
-export async function runQxlFuzz(
-  vm: { runC(src: string, o: { name?: string; timeoutMs?: number }): Promise<{ output: string[]; status: unknown; finding?: unknown }> },
-  seed: string,
-  runs: number,
-  steps: number,
-  chunk = 50,
-): Promise<FuzzResult> {
-  const t0 = Date.now();
-  const res: FuzzResult = { runs, agreed: 0, diverged: [], evictions: 0, programsEvicting: 0, kernelEvictingAllocs: 0, kernelProgramsEvicting: 0, ms: 0 };
-  for (let from = 0; from < runs; from += chunk) {
-    const progs = Array.from({ length: Math.min(chunk, runs - from) }, (_, j) => programAt(seed, from + j, steps));
-    const r = await vm.runC(cSource(progs), { name: 'qxl-fuzz', timeoutMs: 600_000 });
-    if (r.finding) throw new Error(`kernel finding: ${JSON.stringify(r.finding)}`);
-    const got = splitKernelOutput(r.output);
-    progs.forEach((p, j) => {
-      const index = from + j;
-      const k = got.get(j) ?? [];
-      const ev = kernelEvictingAllocs(k);
-      res.kernelEvictingAllocs += ev;
-      if (ev) res.kernelProgramsEvicting++;
-      const im = implTranscript(p, k.find((l) => l.startsWith('[evicted]')) ?? '');
-      const n = Math.max(k.length, im.lines.length);
-      for (let l = 0; l < n; l++) {
-        if (k[l] !== im.lines[l]) {
-          res.diverged.push({ index, line: l, kernel: k[l], impl: im.lines[l] });
-          return;
-        }
-      }
-      res.agreed++;
-      res.evictions += im.evictions;
-      if (im.evictions) res.programsEvicting++;
-    });
-  }
-  res.ms = Date.now() - t0;
-  return res;
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const arg = (name: string, d: string) => {
-    const i = process.argv.indexOf(name);
-    return i > 0 ? process.argv[i + 1]! : d;
-  };
-  const seed = arg('--seed', '1');
-  const runs = Number(arg('--runs', '200'));
-  const steps = Number(arg('--steps', '24'));
-  const { KernelVm } = await import('./vm.ts');
-  const vm = new KernelVm({ extraQemuArgs: ['-device', QXL_FUZZ_DEVICE] });
-  try {
-    const boot = await vm.start();
-    const r = await runQxlFuzz(vm, seed, runs, steps);
-    console.log(`qxl evictions, seed ${seed}: ${r.agreed}/${r.runs} programs agree (kernel ≡ impl, line for line); boot ${boot} ms, ${r.ms} ms for the programs (${((r.runs * 1000) / r.ms).toFixed(1)} programs/s)`);
-    console.log(`notes: on the kernel ${r.kernelEvictingAllocs} allocations in ${r.kernelProgramsEvicting} programs succeeded only by evicting (no free hole was large enough); impl evicted ${r.evictions} bos in ${r.programsEvicting} of the agreeing programs (layouts matched after every step)`);
-    for (const d of r.diverged.slice(0, 10)) console.log(`program ${d.index} line ${d.line}:\n  kernel: ${d.kernel}\n  impl:   ${d.impl}\n  steps: ${JSON.stringify(programAt(seed, d.index, steps))}`);
-  } finally {
-    await vm.stop();
-  }
 }

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { doctor } from './doctor.ts';
 import { KernelVm } from './vm.ts';
-import { QXL_FUZZ_DEVICE, runQxlFuzz } from './qxl-evict-fuzz.ts';
+import { runQxlFuzz } from '../cli/qxl-evict.ts';
+import { QXL_FUZZ_DEVICE } from './qxl-evict-fuzz.ts';
 
 const report = doctor();
 const why = report.ok ? '' : ` — skipped: kernel target not set up (${report.lines.filter((l) => !l.startsWith('ok')).join('; ')})`;
