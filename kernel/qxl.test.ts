@@ -33,7 +33,7 @@ describe.skipIf(!report.ok)(`qxl evictions on Linux 6.1${why}`, () => {
     expect(r.output).toEqual(expected);
   }, 240_000);
 
-  it(`impl's TTM agrees with the kernel on ${RUNS} random eviction programs (kernel/qxl-evict-fuzz.ts)`, async () => {
+  it(`impl's TTM agrees with the kernel on ${RUNS} random eviction programs (cli/qxl-evict.ts)`, async () => {
     const r = await runQxlFuzz(vm, 'ci', RUNS, 24);
     expect(r.diverged).toEqual([]);
     expect(r.agreed).toBe(RUNS);
