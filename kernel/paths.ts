@@ -52,6 +52,8 @@ export const GUEST_MODULES: readonly string[] = [
   'drivers/gpu/drm/drm_vram_helper.ko',
   'drivers/gpu/drm/tiny/bochs.ko',
   'drivers/gpu/drm/tiny/cirrus.ko',
+  // probed with `-device qxl` only (kernel/qxl.test.ts); without the device it loads and binds nothing
+  'drivers/gpu/drm/qxl/qxl.ko',
 ];
 
 export const SETUP_COMMAND = 'npm run kernel:setup';

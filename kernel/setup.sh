@@ -14,7 +14,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${GEMCHECK_CACHE_DIR:-$REPO/.cache/kernel}
 PACKAGES=(qemu-system-x86 busybox-static cpio gzip gcc libc6-dev kmod)
 # Load order. Each module's modinfo dependencies must come earlier (checked below).
-DRM_MODULES=(drm drm_shmem_helper vgem drm_kms_helper ttm drm_ttm_helper drm_vram_helper bochs cirrus)
+DRM_MODULES=(drm drm_shmem_helper vgem drm_kms_helper ttm drm_ttm_helper drm_vram_helper bochs cirrus qxl)
 # For the virtio-serial program channel.
 VIRTIO_MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_console)
 
@@ -131,6 +131,7 @@ cat >"$root/init" <<'EOF'
 # gemcheck guest init: load modules, then serve the program channel with the executor.
 export PATH=/bin
 mount -t proc proc /proc && mount -t sysfs sys /sys && mount -t devtmpfs dev /dev
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null # TTM usage (qxl_mem_mm), for probes
 fail() { echo "gemcheck-init: FAIL $*"; poweroff -f; }
 arg() { for w in $(cat /proc/cmdline); do case "$w" in "$1="*) echo "${w#*=}";; esac; done; }
 chan=$(arg gemcheck.chan)
@@ -138,7 +139,7 @@ chan=$(arg gemcheck.chan)
 if [ "$chan" = virtio ]; then
   for m in $(cat /lib/modules/virtio.order); do insmod /lib/modules/$m.ko || fail "insmod $m"; done
 fi
-# vgem first (card0 + renderD128), then bochs (card1), then cirrus (card2)
+# vgem first (card0 + renderD128), then bochs (card1), then cirrus (card2), then qxl (card3)
 for m in $(cat /lib/modules/drm.order); do insmod /lib/modules/$m.ko || fail "insmod $m"; done
 if [ "$chan" = virtio ]; then
   chan=

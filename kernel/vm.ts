@@ -89,6 +89,8 @@ export interface KernelVmOptions {
   /** Command that stands for qemu-system-x86_64 (tests use a fake: [node, script]). */
   qemuCommand?: readonly string[];
   extraAppend?: string;
+  /** QEMU arguments after the guest's registered devices (e.g. `-device qxl,…` for a probe). */
+  extraQemuArgs?: readonly string[];
   onConsoleLine?: (line: string) => void;
 }
 
@@ -307,6 +309,7 @@ export class KernelVm {
       qemuCommand: options.qemuCommand ?? [QEMU_BINARY],
       onConsoleLine: options.onConsoleLine,
       extraAppend: options.extraAppend,
+      extraQemuArgs: options.extraQemuArgs ?? [],
     };
   }
 
@@ -385,6 +388,7 @@ export class KernelVm {
       '-device', 'virtio-serial-pci,id=vs',
       '-device', 'virtserialport,bus=vs.0,chardev=prog,name=gemcheck',
       ...GUEST_QEMU_ARGS,
+      ...this.opts.extraQemuArgs,
     ];
     // the reaper first, in the same tick as the temp dir: from here on, node's death removes
     // it. It starts QEMU once told `go` (QEMU connects to the socket at once).

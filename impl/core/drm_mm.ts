@@ -75,34 +75,51 @@ export class DrmMm {
 
   /**
    * drm_mm_insert_node_in_range restricted to [rangeStart, rangeEnd): the smallest hole whose
-   * part inside the window fits (BEST), the node at the window part's start — or at its end
-   * for `high` (DRM_MM_INSERT_HIGH places at the top; the kernel takes the highest hole, this
-   * takes the best-fitting hole's top: same bounds, a different choice among fitting holes).
-   * O(log n) when the first fitting hole lies in the window (always, for the whole range);
-   * otherwise proportional to the holes skipped. Null for ENOSPC. (Additive, for TTM.)
+   * part inside the window fits (BEST), the node at the window part's start — or, for `high`
+   * (DRM_MM_INSERT_HIGH), the highest-addressed hole whose window part fits, the node at its
+   * top (drm_mm.c: first_hole → find_hole_addr, next_hole → the previous hole by address;
+   * qxl's one-page bos showed it on the real kernel, kernel/probes/qxl-evict.expected).
+   * BEST is O(log n) when the first fitting hole lies in the window (always, for the whole
+   * range), otherwise proportional to the holes skipped; HIGH walks the holes from the top.
+   * Null for ENOSPC. (Additive, for TTM.)
    */
   insertInRange(size: number, rangeStart: number, rangeEnd: number, high = false): MmNode | null {
     if (size <= 0 || size > this.size) return null;
     const lo = Math.max(rangeStart, this.start);
     const hi = Math.min(rangeEnd, this.start + this.size);
     if (hi - lo < size) return null;
+    if (high) {
+      for (let hole = this.head.prev; ; hole = hole.prev) {
+        if (hole.hole) {
+          const cs = Math.max(this.holeStart(hole), lo);
+          const ce = Math.min(this.holeEnd(hole), hi);
+          if (ce - cs >= size) return this.insertAfter(hole, ce - size, size);
+        }
+        if (hole === this.head) return null;
+      }
+    }
     for (const key of this.holes.from({ size, seq: Number.POSITIVE_INFINITY, owner: this.head })) {
       const hole = key.owner;
       const cs = Math.max(this.holeStart(hole), lo);
       const ce = Math.min(this.holeEnd(hole), hi);
       if (ce - cs < size) continue;
-      const node = new MmNode(high ? ce - size : cs, size);
-      this.rmHole(hole);
-      node.prev = hole;
-      node.next = hole.next;
-      hole.next.prev = node;
-      hole.next = node;
-      this.addHole(hole); // what is left before the node
-      this.addHole(node); // and after it
-      this.count++;
-      return node;
+      return this.insertAfter(hole, cs, size);
     }
     return null;
+  }
+
+  /** The node [start, start + size) inside the hole after `hole`. */
+  private insertAfter(hole: MmNode, start: number, size: number): MmNode {
+    const node = new MmNode(start, size);
+    this.rmHole(hole);
+    node.prev = hole;
+    node.next = hole.next;
+    hole.next.prev = node;
+    hole.next = node;
+    this.addHole(hole); // what is left before the node
+    this.addHole(node); // and after it
+    this.count++;
+    return node;
   }
 
   /** drm_mm_remove_node: the previous node's hole absorbs this node and its hole. */

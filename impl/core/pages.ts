@@ -23,7 +23,45 @@ export class PageStore {
   get residentPages(): number {
     return this.pages ? this.pages.size : 0;
   }
+  /** The page reads as zero again (memset 0 of a whole page). */
+  clear(i: number): void {
+    this.pages.delete(i);
+  }
   release(): void {
     this.pages = null;
   }
+}
+
+/**
+ * A run of pages inside a larger store: device memory seen through one allocation (a VRAM
+ * resource's range in its manager's memory). Releasing the window keeps the bytes — the next
+ * allocation over those pages reads what was left there (kernel/FINDINGS.md, qxl).
+ */
+export class PageWindow extends PageStore {
+  constructor(
+    readonly backing: PageStore,
+    readonly first: number,
+    npages: number,
+  ) {
+    super(npages);
+  }
+  override writable(i: number): Uint8Array {
+    return this.backing.writable(this.first + i);
+  }
+  override readable(i: number): Uint8Array | undefined {
+    return this.backing.readable(this.first + i);
+  }
+  override residentIndices(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.npages; i++) if (this.backing.readable(this.first + i)) out.push(i);
+    return out;
+  }
+  override get residentPages(): number {
+    return this.residentIndices().length;
+  }
+  override clear(i: number): void {
+    this.backing.clear(this.first + i);
+  }
+  /** the memory stays as it is */
+  override release(): void {}
 }

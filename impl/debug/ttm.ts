@@ -51,7 +51,7 @@ export function naiveEvictionVictim(bdev: TtmDevice, man: TtmResourceManager, p:
 
 interface MoveWatch {
   readonly from: TtmResource | null;
-  readonly digest: number;
+  readonly digest: number | null;
   readonly fences: readonly TtmFence[];
 }
 
@@ -68,9 +68,13 @@ export class TtmDebugObserver implements TtmObserver {
     // ttm_bo_validate refuses to move a pinned bo; ttm_mem_evict_first skips it
     if (bo.pinCount) this.v('ttm-pinned-moved', `pinned bo ${bo.id} is being moved${evict ? ' (evicted)' : ''} to ${newMem.memType}`);
     const from = bo.resource;
+    const src = from ? ttmResourceBacking(bo, from) : null;
     return {
       from,
-      digest: contentsDigest(from ? ttmResourceBacking(bo, from) : null, bo.numPages),
+      // no source pages at all (a new bo in SYSTEM without a tt): its contents are whatever
+      // the move makes them — zeros by ttm_bo_move_memcpy, VRAM's old bytes by a driver's
+      // ttm_bo_move_null (qxl_bo_move; kernel/FINDINGS.md, qxl)
+      digest: src ? contentsDigest(src, bo.numPages) : null,
       fences: bo.fences.filter((f) => !f.signaled),
     };
   }
@@ -79,7 +83,7 @@ export class TtmDebugObserver implements TtmObserver {
     const res = bo.resource;
     const to = res?.memType ?? -1;
     // ttm_bo_move_memcpy copies every page: the contents survive the move
-    if (contentsDigest(res ? ttmResourceBacking(bo, res) : null, bo.numPages) !== w.digest)
+    if (w.digest !== null && contentsDigest(res ? ttmResourceBacking(bo, res) : null, bo.numPages) !== w.digest)
       this.v('ttm-contents', `bo ${bo.id}: its contents changed moving from ${w.from?.memType ?? 'none'} to ${to}`);
     // ttm_bo_wait_ctx before the copy: nothing moves under a fence still pending — unless the
     // move was pipelined behind those fences (ttm_bo_move_accel_cleanup: amdgpu's blits)

@@ -378,18 +378,31 @@ export function ttmBoMoveAccel(bo: TtmBufferObject, newMem: TtmResource): number
   return ttmBoMoveCopy(bo, newMem);
 }
 
+/** ttm_bo_move_null (ttm_bo_util.c): nothing is copied — the old resource goes and the new
+ * one is assigned as it is (qxl_bo_move uses it for a bo in SYSTEM without a tt, so a new
+ * qxl bo shows whatever its VRAM range held). */
+export function ttmBoMoveNull(bo: TtmBufferObject, newMem: TtmResource): number {
+  ttmResourceFree(bo, bo.resource);
+  ttmBoAssignMem(bo, newMem);
+  return 0;
+}
+
 /** The copy and cleanup shared by ttm_bo_move_memcpy and the pipelined move. */
 function ttmBoMoveCopy(bo: TtmBufferObject, newMem: TtmResource): number {
   const bdev = bo.bdev;
   const old = bo.resource;
   const newMan = bdev.managers[newMem.memType]!;
-  if (old && !bdev.faults.has('lose-contents')) {
-    const src = ttmResourceBacking(bo, old);
+  if (!bdev.faults.has('lose-contents')) {
+    // ttm_move_memcpy: every page is copied; from a source without populated pages (no
+    // resource yet, or SYSTEM without a tt) the destination is cleared instead — device
+    // memory is not zero by itself (PageWindow), so a zero page must be written as zeros
+    const src = old ? ttmResourceBacking(bo, old) : null;
     const dst = ttmResourceBacking(bo, newMem);
-    if (src && dst && src !== dst) {
+    if (dst && src !== dst) {
       for (let i = 0; i < bo.numPages; i++) {
-        const p = src.readable(i);
+        const p = src?.readable(i);
         if (p) dst.writable(i).set(p);
+        else dst.clear(i);
       }
     }
   }

@@ -6,7 +6,7 @@
  */
 import { Errno, PAGE_SIZE } from '../../ir/uapi.ts';
 import { DrmMm, type MmNode } from '../core/drm_mm.ts';
-import { PageStore } from '../core/pages.ts';
+import { PageStore, PageWindow } from '../core/pages.ts';
 import { LruLink, LruList, ttmLruBulkMoveAdd, ttmLruBulkMoveDel, ttmLruBulkMovePosTail } from './lru.ts';
 import type { TtmBufferObject } from './bo.ts';
 import type { TtmDevice } from './device.ts';
@@ -92,6 +92,9 @@ export class TtmResourceManager {
   readonly lru: LruList<TtmResource>[] = Array.from({ length: TTM_MAX_BO_PRIORITY }, () => new LruList<TtmResource>());
   /** the drm_mm of a range manager (ttm_range_manager.c), null otherwise */
   mm: DrmMm | null = null;
+  /** a range manager's I/O memory (VRAM), page by page: nothing clears it between
+   * allocations, so a new resource reads what the last one left (kernel/FINDINGS.md, qxl) */
+  memory: PageStore | null = null;
   constructor(
     readonly bdev: TtmDevice,
     readonly memType: number,
@@ -206,7 +209,7 @@ const rangeFunc: TtmResourceManagerFunc = {
     const res = new TtmResource(bo, p);
     res.mmNode = node;
     res.start = node.start;
-    if (!man.useTt) res.iomem = new PageStore(res.numPages);
+    if (!man.useTt) res.iomem = man.memory ? new PageWindow(man.memory, node.start, res.numPages) : new PageStore(res.numPages);
     ttmResourceInit(bo, p, res);
     return res;
   },
@@ -224,6 +227,7 @@ export function ttmRangeManInit(bdev: TtmDevice, memType: number, useTt: boolean
   if (memType <= TTM_PL_SYSTEM || memType >= TTM_NUM_MEM_TYPES || pages <= 0 || !Number.isInteger(pages)) return -Errno.EINVAL;
   const man = new TtmResourceManager(bdev, memType, useTt, pages, rangeFunc);
   man.mm = new DrmMm(0, pages);
+  if (!useTt) man.memory = new PageStore(pages);
   man.useType = true; // ttm_resource_manager_set_used
   bdev.managers[memType] = man;
   return man;
