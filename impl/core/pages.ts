@@ -25,7 +25,7 @@ export class PageStore {
   }
   /** The page reads as zero again (memset 0 of a whole page). */
   clear(i: number): void {
-    this.pages.delete(i);
+    this.pages?.delete(i);
   }
   release(): void {
     this.pages = null;
