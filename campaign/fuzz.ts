@@ -39,6 +39,9 @@ export interface FuzzStatus {
   corpus: number;
   signal: number;
   findings: number;
+  /** distinct bug keys: findings whose smallest failing program (of any signature) shares a
+   * signature are counted as one bug (a heuristic over the signature dedup) */
+  bugs: number;
   hits: number;
   notRun: number;
   /** seconds since the last new signal (this session), or null */
@@ -57,6 +60,9 @@ export interface FindingRecord {
   hits: number;
   readonly first: { readonly where: string; readonly seed: string; readonly at: string };
   readonly calls?: { readonly before: number; readonly after: number; readonly oneMinimal: boolean; readonly ms: number };
+  /** the signature of the smallest program minimization reaches when any failure counts:
+   * signatures of one bug (the same planted fault seen at gem_close, close and exit) meet here */
+  readonly bug?: string;
 }
 
 /** What a pool worker needs to build its own engine (serializable). */
@@ -156,7 +162,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzStatus> {
   // a resumed campaign draws a new stream: the seed and how far the campaign had come
   const seed = execsBefore ? `${o.seed}@${execsBefore}` : o.seed;
   const st: FuzzStatus = {
-    format: STATS_FORMAT, execs: execsBefore, sessionExecs: 0, execsPerSec: 0, corpus: 0, signal: 0, findings: findings.size,
+    format: STATS_FORMAT, execs: execsBefore, sessionExecs: 0, execsPerSec: 0, corpus: 0, signal: 0, findings: findings.size, bugs: 0,
     hits: [...findings.values()].reduce((a, f) => a + f.hits, 0), notRun: prev.notRun ?? 0, lastNewSignal: null,
     elapsed: elapsedBefore, workers: o.workers, seed: o.seed, sessions, done: false, interrupted: false,
   };
@@ -228,9 +234,17 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzStatus> {
     writeAtomic(join(fdir, 'diff.txt'), `${describeFailure(shown, finding, o.pairing.reference.name, o.pairing.candidate?.name)}\nsignature: ${f.signature}\n`);
     writeAtomic(join(fdir, 'seed.txt'), `campaign seed: ${o.seed}\nengine seed: ${workerSeed}\nfirst hit: ${f.where}\n`);
     if (o.repro) writeAtomic(join(fdir, 'repro.c'), o.repro({ meta, calls: small.calls }));
+    // the bug key: minimize on, any failure counting
+    const anyFail = { failingCall: finding.index, deadline: performance.now() + Math.min(2000, o.minimizeMs ?? 10_000), signal: o.signal };
+    const fails = (j: { verdict: { status: string } }) => j.verdict.status === 'fail';
+    const k = isSync(o.pairing)
+      ? minimizeFull(small, (p) => fails(judgeSync(o.pairing, p, o.cfg)), anyFail)
+      : await minimizeFullAsync(small, async (p) => fails((await judgeBatch(o.pairing, [p], o.cfg, o.signal))[0]), anyFail);
+    const [kj] = isSync(o.pairing) ? [judgeSync(o.pairing, k.program, o.cfg)] : await judgeBatch(o.pairing, [k.program], o.cfg, o.signal);
+    const bug = kj.verdict.status === 'fail' ? signature(k.program, kj.verdict.finding) : f.signature;
     const rec: FindingRecord = {
       signature: f.signature, hits: 1, first: { where: f.where, seed: workerSeed, at: new Date().toISOString() },
-      calls: { before: f.program.calls.length, after: small.calls.length, oneMinimal: m.oneMinimal, ms },
+      calls: { before: f.program.calls.length, after: small.calls.length, oneMinimal: m.oneMinimal, ms }, bug,
     };
     findings.set(f.signature, rec);
     writeAtomic(join(fdir, 'finding.json'), JSON.stringify(rec, null, 1) + '\n');
@@ -244,6 +258,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzStatus> {
     st.corpus = corpus.entries.size;
     st.signal = maxSignal.size;
     st.findings = findings.size;
+    st.bugs = new Set([...findings.values()].map((f) => f.bug ?? f.signature)).size;
     st.hits = [...findings.values()].reduce((a, f) => a + f.hits, 0);
     st.lastNewSignal = lastNew < 0 ? null : Math.round((now - lastNew) / 1000);
     st.elapsed = Math.round((elapsedBefore + secs) * 10) / 10;

@@ -39,7 +39,7 @@ export function durationOpt(flag: string, v: string | undefined): number | undef
 
 function statusLine(s: FuzzStatus): string {
   const last = s.lastNewSignal === null ? '-' : `${s.lastNewSignal}s ago`;
-  return `  ${s.execs} execs, ${s.execsPerSec}/s, corpus ${s.corpus}, signal ${s.signal}, findings ${s.findings} (${s.hits} hits), last new signal ${last}, elapsed ${s.elapsed.toFixed(0)}s`;
+  return `  ${s.execs} execs, ${s.execsPerSec}/s, corpus ${s.corpus}, signal ${s.signal}, findings ${s.findings} (${s.bugs} bugs, ${s.hits} hits), last new signal ${last}, elapsed ${s.elapsed.toFixed(0)}s`;
 }
 
 const reportProblem = (p: Problem) => process.stderr.write(`gemcheck: skipped ${p.file}: ${p.reason}\n`);
@@ -148,7 +148,7 @@ export function registerFuzz(program: Command): void {
         interrupt.dispose();
       }
       if (tty) process.stderr.write('\n');
-      out(`${st.sessionExecs} execs this session (${st.execsPerSec} programs/s), ${st.execs} in all; corpus ${st.corpus} programs, signal ${st.signal}; ${st.findings} distinct findings (${st.hits} hits)${st.interrupted ? '; interrupted: everything is saved, the same command resumes' : ''}`);
+      out(`${st.sessionExecs} execs this session (${st.execsPerSec} programs/s), ${st.execs} in all; corpus ${st.corpus} programs, signal ${st.signal}; ${st.findings} distinct findings by signature, ${st.bugs} by smallest repro (${st.hits} hits)${st.interrupted ? '; interrupted: everything is saved, the same command resumes' : ''}`);
       process.exitCode = st.interrupted ? EXIT.interrupted : st.findings ? EXIT.finding : EXIT.clean;
     });
 
