@@ -148,9 +148,10 @@ export function loadCorpus(dir: string, want?: ProgramMeta): CorpusLoad {
   const problems: Problem[] = [];
   const manifest = readManifest(dir, problems);
   const entries: CorpusEntry[] = [];
-  const pdir = join(dir, 'corpus');
+  // a campaign folder has corpus/; a plain folder of programs (corpus/seeds/<device>/) is read as it is
+  const pdir = existsSync(join(dir, 'corpus')) ? join(dir, 'corpus') : dir;
   if (!existsSync(pdir)) {
-    problems.push({ file: pdir, reason: 'no corpus/ folder' });
+    problems.push({ file: pdir, reason: 'no such folder' });
     return { entries, problems, manifest };
   }
   let wantDevices = want ? devicesKey(want) : manifest?.devices;
@@ -189,7 +190,7 @@ export function loadCorpus(dir: string, want?: ProgramMeta): CorpusLoad {
     const hash = programHash(p);
     if (seen.has(hash)) continue;
     seen.add(hash);
-    if (`${hash}.prog` !== f) problems.push({ file, reason: `name does not match its content (hash ${hash}); kept under its content's hash` });
+    // a file named otherwise (a hand-made seed, a renamed file) is read under its content's hash
     const m = manifest?.programs[hash] ?? manifest?.programs[f.replace(/\.prog$/, '')];
     const prov = /^# provenance: (.*)$/m.exec(readFileSync(file, 'utf8'))?.[1];
     entries.push({ hash, program: p, signal: Array.isArray(m?.signal) ? m.signal : undefined, added: m?.added, provenance: prov });

@@ -50,6 +50,14 @@ describe('gemcheck fuzz / corpus / minimize / repro', () => {
     const st2 = JSON.parse(readFileSync(join(d, 'stats.json'), 'utf8'));
     expect(st2.execs).toBeGreaterThanOrEqual(st.execs + 300);
     expect(st2.sessions).toBeGreaterThanOrEqual(2);
+    // corpus merge: the union, with the signal each manifest had
+    const m = join(tmp.path, 'merged');
+    const mg = await gemcheck(['corpus', 'merge', d, d, '--out', m]);
+    const lm = loadCorpus(m);
+    expect(lm.problems).toEqual([]);
+    expect(mg.out).toMatch(new RegExp(`into ${m.replace(/[/.]/g, '\\$&')}: \\d+ new, ${lm.entries.length} in all`));
+    expect(lm.entries.length).toBe(loadCorpus(d).entries.length);
+    expect(lm.entries.every((e) => e.signal)).toBe(true);
   }, 120_000);
 
   it('minimize FILE: same signature, 1-minimal, calls before → after', async () => {

@@ -67,6 +67,7 @@ interface FuzzFlags {
   fault?: string[];
   seeds?: string;
   minimizeTime: string;
+  shard?: string;
 }
 
 export function registerFuzz(program: Command): void {
@@ -85,8 +86,14 @@ export function registerFuzz(program: Command): void {
     .option('--fault <names...>', 'turn on impl fault switches (to see a campaign find them)')
     .option('--seeds <dir>', 'programs to start an empty corpus from (default corpus/seeds/<first device>/)')
     .option('--minimize-time <d>', 'triage budget per new finding', '10s')
+    .option('--shard <i/n>', 'shard i of n (0-based): its own random stream; merge the shards\' corpora with `corpus merge`')
     .action(async (o: FuzzFlags) => {
-      const seed = seedOpt(o.seed);
+      let seed = seedOpt(o.seed);
+      if (o.shard !== undefined) {
+        const m = /^([0-9]+)\/([0-9]+)$/.exec(o.shard);
+        if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard: expected i/n with 0 <= i < n, got '${o.shard}'`);
+        seed = `${seed}/shard-${m[1]}-of-${m[2]}`;
+      }
       const workers = intOpt('--workers', o.workers, 1, 1);
       const maxCalls = intOpt('--max-calls', o.maxCalls, 24, 1);
       const execs = o.execs === undefined ? undefined : intOpt('--execs', o.execs, 0, 1);
