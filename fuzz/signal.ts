@@ -11,8 +11,8 @@ import type { Program } from '../ir/program.ts';
 
 export type Signal = Set<number>;
 
-/** Fallback elements live above every coverage element (ops × 4096 points). */
-const FALLBACK_BASE = 1 << 28;
+/** Fallback elements live above every coverage element (ops × 65 536 point ids). */
+const FALLBACK_BASE = 1 << 30;
 const OP_INDEX = new Map<OpName, number>(OPS.map((o, i) => [o, i]));
 
 function outcomeCode(o: Outcome): number {
@@ -56,7 +56,7 @@ export const isFallback = (x: number): boolean => x >= FALLBACK_BASE;
 
 /** A readable name for an element (stats): `op:ok`, `op:errno 22`, or a coverage point's name. */
 export function describeSignal(x: number, pointName: (x: number) => string): string {
-  if (!isFallback(x)) return `${OPS[Math.floor(x / 4096)] ?? '?'}@${pointName(x)}`;
+  if (!isFallback(x)) return `${OPS[Math.floor(x / 65536)] ?? '?'}@${pointName(x)}`;
   const y = x - FALLBACK_BASE;
   const op = OPS[Math.floor(y / 1024)] ?? '?';
   const c = y % 1024;

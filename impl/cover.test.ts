@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseText } from '../ir/encoding.ts';
 import { PROFILES } from '../ir/target.ts';
-import { coverName, coverTake } from './cover.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { coverName, coverTake, pointId } from './cover.ts';
 import { implTarget } from './target.ts';
 
 describe('impl coverage points', () => {
@@ -15,5 +17,13 @@ describe('impl coverage points', () => {
     expect(names).toContain('drm_gem_flink_ioctl:new-name');
     expect(names).toContain('drm_gem_object_handle_free:name');
     expect(coverTake().size).toBe(0);
+  });
+
+  it('point ids are hashes of the names (the same in every thread and session) and distinct', () => {
+    const files = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(d, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [join(d, e.name)] : []));
+    const names = new Set(files(import.meta.dirname).flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/cover\('([^']+)'\)/g)].map((m) => m[1])));
+    expect(names.size).toBeGreaterThan(20);
+    expect(new Set([...names].map(pointId)).size).toBe(names.size);
+    expect(pointId('drm_gem_flink_ioctl:new-name')).toBe(pointId('drm_gem_flink_ioctl:new-name'));
   });
 });
