@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerCheck } from './commands/check.ts';
 import { registerGate } from './commands/gate.ts';
+import { registerFuzz } from './commands/fuzz.ts';
 import { registerKernel } from './commands/kernel.ts';
 import { registerProgramCommands } from './commands/program.ts';
 import { EXIT, EXIT_HELP, UsageError } from './usage.ts';
@@ -28,6 +29,7 @@ registerProgramCommands(program);
 registerCheck(program);
 registerKernel(program);
 registerGate(program);
+registerFuzz(program);
 /** Every command: exit codes in its help, errors through the catch below, no stray arguments. */
 function configure(c: Command): void {
   c.exitOverride().allowExcessArguments(false).addHelpText('after', `\n${EXIT_HELP}`);

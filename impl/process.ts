@@ -20,6 +20,10 @@ import { AddressSpace } from './core/mm.ts';
 import { FdTable } from './core/vfs.ts';
 import { DRIVERS } from './drivers/index.ts';
 import { NO_FAULTS, type FaultSet } from './faults.ts';
+import { coverCall } from './cover.ts';
+import { OPS } from '../ir/calls.ts';
+
+const OP_INDEX = new Map(OPS.map((o, i) => [o, i]));
 
 // prot and flags of mmap/mprotect are C ints: truncated as the executor's assignment does (PROTOCOL.md)
 const small = (v: bigint): number => i32(v);
@@ -41,6 +45,7 @@ export class ImplSession implements Session {
   }
 
   exec(op: OpName, a: readonly bigint[]): Outcome {
+    coverCall(OP_INDEX.get(op) ?? 0);
     switch (op) {
       case 'open': return this.open(a[0], a[1]);
       case 'close': return this.fds.close(i32(a[0])) ? ok() : err(Errno.EBADF);

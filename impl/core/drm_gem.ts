@@ -13,6 +13,7 @@ import { DmaResv } from './resv.ts';
 import type { Vma } from './mm.ts';
 import { VM_MAYWRITE } from './mm.ts';
 import type { File } from './vfs.ts';
+import { cover } from '../cover.ts';
 
 export class GemObject {
   /** per kernel instance, for reports */
@@ -80,9 +81,13 @@ export function drmGemObjectRelease(obj: GemObject): void {
 /** drm_gem_handle_create_tail: the first handle takes the handles' single reference. */
 export function drmGemHandleCreateTail(file: DrmFile, obj: GemObject): number {
   obj.touch('handle create');
-  if (obj.handleCount++ === 0) obj.get();
+  if (obj.handleCount++ === 0) {
+    cover('drm_gem_handle_create_tail:first-handle');
+    obj.get();
+  } else cover('drm_gem_handle_create_tail:another-handle');
   const handle = file.objectIdr.alloc(obj);
   if (handle < 0) {
+    cover('drm_gem_handle_create_tail:enospc');
     drmGemObjectHandlePut(obj);
     return -Errno.ENOSPC;
   }
@@ -107,14 +112,17 @@ function drmGemObjectHandlePut(obj: GemObject): void {
     return;
   }
   if (!faults.has('skip-handle-count-decrement')) obj.handleCount--;
-  if (obj.handleCount > 0) return;
+  if (obj.handleCount > 0) return cover('drm_gem_object_handle_put_unlocked:handles-left');
+  cover('drm_gem_object_handle_put_unlocked:last-handle');
   // drm_gem_object_handle_free
   if (obj.name && !faults.has('keep-name')) {
+    cover('drm_gem_object_handle_free:name');
     obj.dev.objectNameIdr.remove(obj.name);
     obj.name = 0;
   }
   // drm_gem_object_exported_dma_buf_free
   if (obj.dmaBuf && !faults.has('keep-dma-buf')) {
+    cover('drm_gem_object_exported_dma_buf_free:dma-buf');
     const buf = obj.dmaBuf;
     obj.dmaBuf = null;
     buf.file.put();
@@ -133,7 +141,7 @@ function drmGemObjectReleaseHandle(handle: number, obj: GemObject, file: DrmFile
 /** drm_gem_handle_delete: the id is freed only after the release completed. */
 export function drmGemHandleDelete(file: DrmFile, handle: number): number {
   const obj = file.objectIdr.replace(handle, null);
-  if (!obj) return -Errno.EINVAL;
+  if (!obj) return cover('drm_gem_handle_delete:einval'), -Errno.EINVAL;
   drmGemObjectReleaseHandle(handle, obj, file);
   file.objectIdr.remove(handle);
   return 0;
@@ -164,6 +172,7 @@ export function drmGemFlinkIoctl(file: DrmFile, handle: number): number {
   if (obj.handleCount === 0) ret = -Errno.ENOENT;
   else {
     if (!obj.name) {
+      cover('drm_gem_flink_ioctl:new-name');
       const name = obj.dev.objectNameIdr.alloc(obj);
       if (name > 0) obj.name = name;
     }
@@ -176,7 +185,7 @@ export function drmGemFlinkIoctl(file: DrmFile, handle: number): number {
 /** drm_gem_open_ioctl: the name is looked up as an int, and a new handle is always made. */
 export function drmGemOpenIoctl(file: DrmFile, name: number): { handle: number; size: number } | number {
   const obj = name > 0x7fffffff ? null : file.dev.objectNameIdr.find(name);
-  if (!obj) return -Errno.ENOENT;
+  if (!obj) return cover('drm_gem_open_ioctl:enoent'), -Errno.ENOENT;
   obj.get();
   const handle = drmGemHandleCreateTail(file, obj);
   const size = obj.size;
@@ -195,14 +204,15 @@ export function drmGemVmClose(vma: Vma): void {
  */
 export function drmVmaNodeReadonlyCheck(obj: GemObject, vma: Vma): number {
   if (!obj.dev.kernel.profile.readonlyNodes || !obj.vmaNode.readonly || obj.dev.kernel.faults.has('ro-ignored')) return 0;
-  if (vma.flags & PROT_WRITE) return -Errno.EINVAL;
+  if (vma.flags & PROT_WRITE) return cover('drm_vma_node_readonly:write'), -Errno.EINVAL;
+  cover('drm_vma_node_readonly:clear-maywrite');
   vma.flags &= ~VM_MAYWRITE;
   return 0;
 }
 
 /** drm_gem_mmap_obj: the vma takes an object reference, then the object's mmap runs. */
 export function drmGemMmapObj(obj: GemObject, objSize: number, vma: Vma): number {
-  if (objSize < vma.pages * PAGE_SIZE) return -Errno.EINVAL;
+  if (objSize < vma.pages * PAGE_SIZE) return cover('drm_gem_mmap_obj:too-big'), -Errno.EINVAL;
   if (!obj.dev.kernel.faults.has('mmap-no-ref')) obj.get();
   vma.privateData = obj;
   vma.ops = obj.funcs.vmOps ?? null;
@@ -221,8 +231,9 @@ export function drmGemMmap(filp: File, vma: Vma): number {
     obj = node.owner as GemObject; // container_of(node, struct drm_gem_object, vma_node)
     if (!obj.refcount.getUnlessZero()) obj = null;
   }
-  if (!obj) return -Errno.EINVAL;
+  if (!obj) return cover('drm_gem_mmap:no-node'), -Errno.EINVAL;
   if (!mgr.isAllowed(node!, file)) {
+    cover('drm_gem_mmap:eacces');
     obj.put();
     return -Errno.EACCES;
   }

@@ -7,6 +7,7 @@ import { ERR_PTR, IS_ERR, type ErrPtr } from './errptr.ts';
 import { drmGemHandleCreateTail, drmGemObjectLookup, drmVmaNodeReadonlyCheck, type GemObject } from './drm_gem.ts';
 import type { Vma } from './mm.ts';
 import type { FdTable } from './vfs.ts';
+import { cover } from '../cover.ts';
 
 /** drm_gem_prime_dmabuf_ops. */
 const gemDmaBufOps: DmaBufOps = {
@@ -74,13 +75,17 @@ export function drmPrimeHandleToFd(fds: FdTable, file: DrmFile, handle: number, 
     }
   }
   let buf = file.prime.lookupByHandle(handle);
-  if (buf) buf.file.get();
-  else {
+  if (buf) {
+    cover('drm_gem_prime_handle_to_fd:file-cache');
+    buf.file.get();
+  } else {
     const reuse = obj.importAttach ?? obj.dmaBuf; // re-export the original, or the cached one
     if (reuse) {
+      cover(obj.importAttach ? 'drm_gem_prime_handle_to_fd:reexport-import' : 'drm_gem_prime_handle_to_fd:obj-dma-buf');
       buf = reuse;
       buf.file.get();
     } else {
+      cover('drm_gem_prime_handle_to_fd:export');
       const made = exportAndRegisterObject(obj, flags);
       if (IS_ERR(made)) {
         obj.put();
@@ -99,10 +104,12 @@ export function drmPrimeHandleToFd(fds: FdTable, file: DrmFile, handle: number, 
 /** drm_gem_prime_import_dev: self-import returns the same object; foreign ones attach. */
 function drmGemPrimeImport(dev: DrmDevice, buf: DmaBuf): GemObject | ErrPtr {
   if (buf.ops === gemDmaBufOps && buf.priv.dev === dev) {
+    cover('drm_gem_prime_import_dev:self-import');
     buf.priv.get();
     return buf.priv;
   }
   if (!dev.driver.gemPrimeImportSgTable) return ERR_PTR(Errno.EINVAL);
+  cover(buf.ops.pin ? 'drm_gem_prime_import_dev:foreign-pinned' : 'drm_gem_prime_import_dev:foreign');
   // dma_buf_attach of a non-dynamic importer: a dynamic exporter pins its buffer
   // (dma_buf_dynamic_attach → ops->pin) until the detach in drm_prime_gem_destroy
   const pinned = !!buf.ops.pin;
@@ -132,11 +139,12 @@ export function drmPrimeFdToHandle(fds: FdTable, file: DrmFile, fd: number): num
   buf.file.get(); // dma_buf_get
   try {
     const cached = file.prime.lookupByDmaBuf(buf);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) return cover('drm_gem_prime_fd_to_handle:cache-hit'), cached;
     const dev = file.dev;
     const obj = dev.driver.gemPrimeImport ? dev.driver.gemPrimeImport(dev, buf) : drmGemPrimeImport(dev, buf);
     if (IS_ERR(obj)) return -obj.errno;
     if (!obj.dmaBuf) {
+      cover('drm_gem_prime_fd_to_handle:set-dma-buf');
       obj.dmaBuf = buf;
       buf.file.get();
     }

@@ -7,6 +7,7 @@ import type { VmOps } from '../hooks.ts';
 import { FNV_BASIS, fnv1a, fnv1aZeros, patternByte } from '../../ir/pattern.ts';
 import { Errno, MMAP_LEN_LIMIT, PAGE_SIZE, PROT_WRITE, type SignalName } from '../../ir/uapi.ts';
 import { FMODE_READ, FMODE_UNSIGNED_OFFSET, FMODE_WRITE, type File } from './vfs.ts';
+import { cover } from '../cover.ts';
 
 export const VM_READ = 1;
 export const VM_WRITE = 2;
@@ -62,7 +63,10 @@ export class AddressSpace {
       case 3: // MAP_SHARED, MAP_SHARED_VALIDATE (no unknown bits reach here)
         if (prot & PROT_WRITE && !(file.fmode & FMODE_WRITE)) return -Errno.EACCES;
         flags |= VM_SHARED;
-        if (!(file.fmode & FMODE_WRITE)) flags &= ~(VM_MAYWRITE | VM_SHARED);
+        if (!(file.fmode & FMODE_WRITE)) {
+          cover('do_mmap:readonly-file');
+          flags &= ~(VM_MAYWRITE | VM_SHARED);
+        }
         if (!(file.fmode & FMODE_READ)) return -Errno.EACCES;
         break;
       case 2: // MAP_PRIVATE
@@ -101,7 +105,7 @@ export class AddressSpace {
     const vma = this.live(id);
     if (!vma) return -Errno.ENOMEM;
     if (prot & ~7) return -Errno.EINVAL;
-    if (prot & PROT_WRITE && !(vma.flags & VM_MAYWRITE)) return -Errno.EACCES;
+    if (prot & PROT_WRITE && !(vma.flags & VM_MAYWRITE)) return cover('mprotect_fixup:no-maywrite'), -Errno.EACCES;
     vma.flags = (vma.flags & ~7) | prot;
     return 0;
   }

@@ -27,6 +27,7 @@ import {
   type TtmPlacement,
   type TtmResource,
 } from './resource.ts';
+import { cover } from '../cover.ts';
 
 /** Linux's EMULTIHOP (not a uapi answer here, so not in ir/uapi.ts). */
 export const EMULTIHOP = 72;
@@ -442,6 +443,7 @@ export function ttmBoHandleMoveMem(bo: TtmBufferObject, mem: TtmResource, evict:
   if (ctx.bytesMoved !== undefined) ctx.bytesMoved += bo.size;
   bdev.funcs.moveNotify?.(bo, oldType, mem.memType);
   bdev.stats.moves++;
+  cover(`ttm_bo_handle_move_mem:${oldType}->${mem.memType}`);
   bdev.observer?.moveEnd(bo, watch);
   return 0;
 }
@@ -482,6 +484,7 @@ function ttmBoPipelineGutting(bo: TtmBufferObject, ctx: TtmOperationCtx): number
   ttmBoUnmapVirtual(bo);
   ttmBoCleanupMemtypeUse(bo);
   bo.bdev.stats.purges++;
+  cover('ttm_bo_pipeline_gutting:purge');
   bo.bdev.observer?.purge(bo);
   const res = ttmResourceAlloc(bo, SYS_PLACE);
   if (typeof res === 'number') return res;
@@ -556,6 +559,7 @@ function ttmBoRelease(bo: TtmBufferObject): void {
     bdev.funcs.releaseNotify?.(bo);
     bo.vmaOffsetRemove?.(bo);
     if (!ttmBoIdle(bo)) {
+      cover('ttm_bo_release:zombie');
       bo.deleted = true;
       if (bo.pinCount) {
         bo.pinCount = 0;
@@ -604,10 +608,11 @@ export function ttmMemEvictFirst(bdev: TtmDevice, memType: number, p: TtmPlace, 
     }
   }
   bdev.observer?.evictChoice(man, p, ctx, victim);
-  if (!victim) return -Errno.EBUSY;
+  if (!victim) return cover('ttm_mem_evict_first:ebusy'), -Errno.EBUSY;
   let ret: number;
-  if (victim.deleted) ret = ttmBoCleanupRefs(victim, ctx);
+  if (victim.deleted) ret = (cover('ttm_mem_evict_first:zombie'), ttmBoCleanupRefs(victim, ctx));
   else {
+    cover(victim.pinCount ? 'ttm_mem_evict_first:pinned' : 'ttm_mem_evict_first:evict');
     bdev.reserved.add(victim);
     ret = ttmBoEvict(victim, ctx);
     if (!ret) bdev.stats.evictions++;
@@ -677,6 +682,7 @@ function ttmBoMoveBuffer(bo: TtmBufferObject, placement: TtmPlacement, ctx: TtmO
     const hop: TtmHop = { place: null };
     ret = ttmBoHandleMoveMem(bo, mem, false, ctx, hop);
     if (ret !== -EMULTIHOP) break;
+    cover('ttm_bo_move_buffer:multihop');
     if (bounces >= TTM_NUM_MEM_TYPES) {
       bo.bdev.warn(`bo ${bo.id}: endless multihop`);
       ret = -Errno.EINVAL;

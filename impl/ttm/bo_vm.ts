@@ -18,6 +18,7 @@ import {
   type TtmMapping,
 } from './bo.ts';
 import { TTM_PL_SYSTEM } from './resource.ts';
+import { cover } from '../cover.ts';
 
 /** What a fault resolves to: the store and page holding the data, and where that is. */
 export interface TtmBacking {
@@ -103,7 +104,10 @@ export function ttmBoVmFault(vma: TtmVma, page: number, end = Infinity): TtmFaul
   vma.ptes.set(page, b);
   vma.faults++;
   bdev.stats.faults++;
-  if (vma.zapped.delete(page)) bdev.stats.refaults++;
+  if (vma.zapped.delete(page)) {
+    bdev.stats.refaults++;
+    cover('ttm_bo_vm_fault_reserved:refault');
+  } else cover(`ttm_bo_vm_fault_reserved:fault-${res.memType}`);
   // the prefault loop: "Never error on prefaulted PTEs"; it stops at the bo's or the vma's end
   const last = Math.min(res.numPages, end);
   for (let p = page + 1; p < page + TTM_BO_VM_NUM_PREFAULT && p < last; p++) {
