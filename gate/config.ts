@@ -4,10 +4,12 @@
  * a GateConfigError whose message is one line, `file:$.path: what` (or `file:line:col` for
  * JSON syntax). Device sets come from the registry (ir/devices.ts): `@each` is every device
  * alone, `@foreign-pairs` every two distinct devices that both do PRIME (model/devices.ts), in
- * registry order, so a device added to the registry is gated without editing the config.
+ * registry order, so a device added to the registry is gated without editing the config; a
+ * device with quirks (a driver's known bugs, e.g. nvdla-upstream) is left out and listed as
+ * excluded, with why.
  */
 import { readFileSync } from 'node:fs';
-import { DEVICE_NAMES, parseDevices, printDevices, type DeviceList, type DeviceName } from '../ir/devices.ts';
+import { DEVICE_NAMES, DEVICES_REGISTRY, parseDevices, printDevices, type DeviceList, type DeviceName } from '../ir/devices.ts';
 import { isProfileName, PROFILES, type ProfileName } from '../ir/target.ts';
 import { DEVICES as MODEL_DEVICES } from '../model/devices.ts';
 import { FAULTS, isFaultName, type FaultName } from '../impl/faults.ts';
@@ -49,11 +51,24 @@ export interface GateConfig {
 type Json = unknown;
 const isObj = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Device sets of the registry rules, in registry order. */
-export function ruleDeviceSets(rule: '@each' | '@foreign-pairs'): DeviceName[][] {
+/** Every device set a registry rule names, in registry order, quirked devices included. */
+function allRuleSets(rule: '@each' | '@foreign-pairs'): DeviceName[][] {
   if (rule === '@each') return DEVICE_NAMES.map((d) => [d]);
   const prime = DEVICE_NAMES.filter((d) => MODEL_DEVICES[d].prime);
   return prime.flatMap((a, i) => prime.slice(i + 1).map((b) => [a, b]));
+}
+
+/** Why a device set is not gated by a rule: a device with quirks (ir/quirks.ts) reproduces a
+ * driver's known bugs, so the check is meant to fail on it (`gemcheck check --device` shows
+ * them); gating it would fail every run. Written out in the config, it is gated like any set. */
+export function quirkedReason(devices: readonly DeviceName[]): string | null {
+  const q = devices.filter((d) => DEVICES_REGISTRY[d].quirks?.length);
+  return q.length ? `${q.join(', ')} has known bugs switched on (${q.map((d) => DEVICES_REGISTRY[d].quirks!.length).join(', ')} quirks, ir/quirks.ts): not a conformance target` : null;
+}
+
+/** Device sets of the registry rules, in registry order: conformant devices only. */
+export function ruleDeviceSets(rule: '@each' | '@foreign-pairs'): DeviceName[][] {
+  return allRuleSets(rule).filter((s) => quirkedReason(s) === null);
 }
 
 export const jobId = (stage: StageId, candidate: string, devices: DeviceList, profile: string) => `${stage}/${candidate}/${printDevices(devices).replace(/ /g, '+')}/${profile}`;
@@ -230,6 +245,10 @@ export function parseGateConfig(raw: Json, display: string): GateConfig {
       if (typeof e === 'string') {
         if (e === '@each' || e === '@foreign-pairs') {
           sets = ruleDeviceSets(e).map((devices) => ({ devices }));
+          for (const q of allRuleSets(e)) {
+            const why = quirkedReason(q);
+            if (why && !excluded.some((x) => x.devices === printDevices({ devices: q }))) excluded.push({ devices: printDevices({ devices: q }), reason: why });
+          }
           fromRule = true;
         } else if (e.startsWith('@')) return fail(eat, `unknown rule '${e}' (known: @each, @foreign-pairs)`);
         else sets = [parse(e, eat)];

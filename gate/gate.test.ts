@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse as parseJunit, type TestCase, type TestSuite, type TestSuites } from 'junit2json';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gemcheck, root, sleep, start, tempDir } from '../cli/test-support.ts';
-import { DEVICE_NAMES } from '../ir/devices.ts';
+import { DEVICE_NAMES, DEVICES_REGISTRY } from '../ir/devices.ts';
 import { GateConfigError, loadGateConfig, parseGateConfig, ruleDeviceSets } from './config.ts';
 import { renderHtml } from './html.ts';
 import { renderJunit } from './junit.ts';
@@ -52,16 +52,33 @@ describe('gate config', () => {
     }
     throw new Error('accepted');
   };
-  it('the checked-in config is valid and covers every registry device, alone and in PRIME pairs', () => {
+  it('the checked-in config is valid and covers every conformant registry device, alone and in PRIME pairs', () => {
     const c = loadGateConfig(join(root, 'gate.config.json'));
     const ids = c.random!.jobs.map((j) => j.id);
-    for (const d of DEVICE_NAMES) expect(ids).toContain(`random/impl/${d}/linux-6.1`);
+    const quirked = DEVICE_NAMES.filter((d) => DEVICES_REGISTRY[d].quirks?.length);
+    expect(quirked.length).toBeGreaterThan(0);
+    for (const d of DEVICE_NAMES) {
+      if (quirked.includes(d)) expect(ids.filter((id) => id.split('/')[2].split('+').includes(d))).toEqual([]);
+      else expect(ids).toContain(`random/impl/${d}/linux-6.1`);
+    }
+    // a device with known bugs is meant to fail: listed as excluded, with why, never gated by a rule
+    for (const d of quirked) expect(c.random!.excluded.find((x) => x.devices === d)?.reason).toMatch(/known bugs/);
     for (const [a, b] of ruleDeviceSets('@foreign-pairs')) expect(ids).toContain(`random/impl/${a}+${b}/linux-5.10`);
     expect(ruleDeviceSets('@foreign-pairs').length).toBeGreaterThan(0);
     // the kernel stage keeps the sets the VM has and says why it leaves the others out
     expect(c.kernel!.jobs.map((j) => j.devices.devices.join('+'))).toEqual(expect.arrayContaining(['vgem', 'bochs', 'vgem+cirrus']));
     expect(c.kernel!.excluded.every((x) => x.reason.length > 0)).toBe(true);
   });
+  it('the checked-in config passes on impl: every job it gates is meant to pass (CI runs it)', async () => {
+    // at 1 program per budget second (not the config's rate) so the whole plan runs in seconds
+    const c = JSON.parse(readFileSync(join(root, 'gate.config.json'), 'utf8')) as Record<string, unknown>;
+    const cfg = { ...c, random: { ...(c['random'] as object), programsPerBudgetSecond: 1 }, kernel: undefined };
+    const doc = await gateIn(cfg, 30_000);
+    const failing = doc.findings.map((f) => `${f.job}: ${f.signature}`);
+    expect(failing).toEqual([]);
+    expect(doc.verdict).toBe('pass');
+    expect(doc.stages.find((s) => s.id === 'random')!.jobs.length).toBeGreaterThan(10);
+  }, 60_000);
   it('a problem is one line naming the file and the JSON path', () => {
     expect(bad({ version: 2 })).toMatch(/^g\.json:\$\.version: expected 1/);
     expect(bad({ version: 1, random: { programsPerBudgetSecond: 1, devices: ['nosuch'] } })).toBe(`g.json:$.random.devices[0]: unknown device 'nosuch' (known: ${DEVICE_NAMES.join(', ')})`);
@@ -71,6 +88,9 @@ describe('gate config', () => {
     expect(bad({ version: 1, kernel: { programsPerBudgetSecond: 1, devices: ['amdgpu'] } })).toMatch(/^g\.json:\$\.kernel\.devices\[0\]: the kernel target cannot run amdgpu/);
     expect(bad({ version: 1, faults: ['nope'] })).toMatch(/^g\.json:\$\.faults\[0\]: unknown fault 'nope'/);
     expect(bad({ version: 1, radnom: {} })).toMatch(/^g\.json:\$\.radnom: unknown key/);
+    // written out, a quirked device is gated like any other (and fails: that is its point)
+    const q = DEVICE_NAMES.find((d) => DEVICES_REGISTRY[d].quirks?.length)!;
+    expect(parseGateConfig({ version: 1, random: { programsPerBudgetSecond: 1, devices: [q] } }, 'g.json').random!.jobs.map((j) => j.id)).toEqual([`random/impl/${q}/linux-6.1`]);
     for (const m of [bad({ version: 2 }), bad({ version: 1, faults: ['nope'] })]) expect(m).not.toContain('\n');
   });
   it('JSON syntax errors are located by line and column', () => {
