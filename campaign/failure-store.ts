@@ -16,7 +16,8 @@ export function slug(s: string, max = 48): string {
 
 const TMP = /^\.(.+)\.([0-9]+)\.tmp$/;
 
-function alive(pid: number): boolean {
+/** Whether a process exists (a temp file's writer may still be writing it). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -59,7 +60,7 @@ export class FailureStore {
       unlinkSync(probe);
       for (const f of readdirSync(dir)) {
         const m = TMP.exec(f);
-        if (m && Number(m[2]) !== process.pid && !alive(Number(m[2]))) unlinkSync(join(dir, f));
+        if (m && Number(m[2]) !== process.pid && !processAlive(Number(m[2]))) unlinkSync(join(dir, f));
       }
     } catch (e) {
       if (e instanceof SaveDirError) throw e;

@@ -8,6 +8,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { processAlive } from '../campaign/failure-store.ts';
 import { renderHtml } from './html.ts';
 import { renderJunit } from './junit.ts';
 import type { GateDocument } from './schema.ts';
@@ -31,7 +32,7 @@ export function prepareOut(out: string): string {
   // staging folders of runs that died are removed (their pid is gone)
   for (const f of readdirSync(parent)) {
     const m = new RegExp(`^\\.${escapeRe(basename(abs))}\\.(new|old)-(\\d+)$`).exec(f);
-    if (m && !alive(Number(m[2]))) rmSync(join(parent, f), { recursive: true, force: true });
+    if (m && !processAlive(Number(m[2]))) rmSync(join(parent, f), { recursive: true, force: true });
   }
   const staging = join(parent, `.${basename(abs)}.new-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
@@ -41,14 +42,6 @@ export function prepareOut(out: string): string {
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Writes the four files into the staging folder and swaps it in for `out`. */
 export function writeReports(doc: GateDocument, staging: string, out: string): string[] {

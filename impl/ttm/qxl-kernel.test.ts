@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PAGE_SIZE } from '../../ir/uapi.ts';
+import { mmLayout } from '../drivers/qxl/replay.ts';
 import { QXL_GEM_DOMAIN_CPU, QXL_GEM_DOMAIN_VRAM, qxlBoCreate, qxlTtmInit } from '../drivers/qxl/ttm.ts';
 import { ttmBoPut, type TtmBufferObject } from './bo.ts';
 import { ttmBoMmap, ttmBoVmClose, ttmVmaTranslate, type TtmVma } from './bo_vm.ts';
@@ -27,17 +28,7 @@ function replay(): string[] {
   // surfaces (PRIV) = 256 pages
   const bdev = qxlTtmInit(0xffe000 / PAGE_SIZE, 256);
   const man = bdev.managers[TTM_PL_VRAM]!;
-  const layout = (tag: string) => {
-    const parts: string[] = [];
-    let at = 0;
-    for (const n of man.mm!.nodes()) {
-      if (n.start > at) parts.push(`${at.toString(16)}+${n.start - at}f`);
-      parts.push(`${n.start.toString(16)}+${n.size}U`);
-      at = n.start + n.size;
-    }
-    if (at < man.size) parts.push(`${at.toString(16)}+${man.size - at}f`);
-    out.push(`[${tag}] ${parts.join(' ')}`);
-  };
+  const layout = (tag: string) => out.push(`[${tag}] ${mmLayout(man).join(' ')}`);
   // what the driver holds in VRAM when the first program runs (the [boot] line): two 769-page
   // bos and one pinned 768-page one, best fit from 0; six one-page bos from the top, the two
   // highest pinned (the only ones an over-sized QXL_ALLOC does not evict)

@@ -7,10 +7,24 @@ import type { Step } from '../../../ir/evict-steps.ts';
 import { PAGE_SIZE } from '../../../ir/uapi.ts';
 import { ctxOf, ttmBoInitValidate, ttmBoPin, ttmBoPut, ttmBoReserve, ttmBoUnreserve, type TtmBufferObject } from '../../ttm/bo.ts';
 import { ttmBoMmap, ttmBoVmClose, ttmVmaTranslate, type TtmVma } from '../../ttm/bo_vm.ts';
-import { place, placementOf, TTM_PL_PRIV, TTM_PL_VRAM } from '../../ttm/resource.ts';
+import { place, placementOf, TTM_PL_PRIV, TTM_PL_VRAM, type TtmResourceManager } from '../../ttm/resource.ts';
 import { QXL_GEM_DOMAIN_SURFACE, QXL_GEM_DOMAIN_VRAM, qxlBoCreate, qxlTtmInit } from './ttm.ts';
 
 const SLOTS = 8;
+
+/** A range manager's layout as the guest's probe prints it (kernel/probes/qxl-evict.c, from
+ * debugfs): `start+pages` in hex start and decimal pages, `U` used, `f` free, in address order. */
+export function mmLayout(man: TtmResourceManager): string[] {
+  const parts: string[] = [];
+  let at = 0;
+  for (const n of man.mm!.nodes()) {
+    if (n.start > at) parts.push(`${at.toString(16)}+${n.start - at}f`);
+    parts.push(`${n.start.toString(16)}+${n.size}U`);
+    at = n.start + n.size;
+  }
+  if (at < man.size) parts.push(`${at.toString(16)}+${man.size - at}f`);
+  return parts;
+}
 
 export interface ImplRun {
   lines: string[];
@@ -23,17 +37,7 @@ export function implTranscript(prog: readonly Step[], startLayout: string): Impl
   const bdev = qxlTtmInit(0xffe000 / PAGE_SIZE, 256);
   const vram = bdev.managers[TTM_PL_VRAM]!;
   const priv = bdev.managers[TTM_PL_PRIV]!;
-  const dump = (man: typeof vram) => {
-    const parts: string[] = [];
-    let at = 0;
-    for (const n of man.mm!.nodes()) {
-      if (n.start > at) parts.push(`${at.toString(16)}+${n.start - at}f`);
-      parts.push(`${n.start.toString(16)}+${n.size}U`);
-      at = n.start + n.size;
-    }
-    if (at < man.size) parts.push(`${at.toString(16)}+${man.size - at}f`);
-    return parts.map((x) => ` ${x}`).join('');
-  };
+  const dump = (man: TtmResourceManager) => mmLayout(man).map((x) => ` ${x}`).join('');
   const layout = (tag: string) => out.push(`[${tag}]${dump(vram)} |${dump(priv)}`);
   // the kernel's layout after its over-sized QXL_ALLOC (the [evicted] line): only pinned
   // driver bos are left; they are taken as given, each pinned at its range
