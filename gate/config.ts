@@ -21,7 +21,7 @@ export class GateConfigError extends Error {}
 export const CONFIG_VERSION = 1;
 
 export interface JobSpec {
-  readonly stage: 'random' | 'kernel';
+  readonly stage: 'random' | 'canary' | 'kernel';
   readonly id: string;
   readonly reference: 'model';
   readonly candidate: 'impl' | 'kernel';
@@ -45,6 +45,7 @@ export interface GateConfig {
   /** corpus folders, resolved against the config file's folder; absent: the stage is not configured */
   readonly corpus?: readonly string[];
   readonly random?: StageSpec;
+  readonly canary?: StageSpec;
   readonly kernel?: StageSpec;
 }
 
@@ -64,6 +65,11 @@ function allRuleSets(rule: '@each' | '@foreign-pairs'): DeviceName[][] {
 export function quirkedReason(devices: readonly DeviceName[]): string | null {
   const q = devices.filter((d) => DEVICES_REGISTRY[d].quirks?.length);
   return q.length ? `${q.join(', ')} has known bugs switched on (${q.map((d) => DEVICES_REGISTRY[d].quirks!.length).join(', ')} quirks, ir/quirks.ts): not a conformance target` : null;
+}
+
+/** `@quirked`: every device with quirks alone (the canary stage's rule). */
+export function quirkedDeviceSets(): DeviceName[][] {
+  return DEVICE_NAMES.filter((d) => quirkedReason([d]) !== null).map((d) => [d]);
 }
 
 /** Device sets of the registry rules, in registry order: conformant devices only. */
@@ -201,7 +207,7 @@ export function parseGateConfig(raw: Json, display: string): GateConfig {
   };
 
   if (!isObj(raw)) return fail('$', 'expected an object');
-  keys(raw, '$', ['version', 'maxCalls', 'faults', 'corpus', 'random', 'kernel']);
+  keys(raw, '$', ['version', 'maxCalls', 'faults', 'corpus', 'random', 'canary', 'kernel']);
   if (raw['version'] !== CONFIG_VERSION) fail('$.version', `expected ${CONFIG_VERSION} (the config format this gemcheck reads), got ${JSON.stringify(raw['version'])}`);
   const maxCalls = raw['maxCalls'] === undefined ? 24 : num(raw['maxCalls'], '$.maxCalls', 1, true);
   if (maxCalls > 65536) fail('$.maxCalls', `at most 65536 (the executor's limit), got ${maxCalls}`);
@@ -218,7 +224,7 @@ export function parseGateConfig(raw: Json, display: string): GateConfig {
     }
   }
 
-  const stage = (name: 'random' | 'kernel'): StageSpec | undefined => {
+  const stage = (name: 'random' | 'canary' | 'kernel'): StageSpec | undefined => {
     const s = raw[name];
     if (s === undefined) return undefined;
     const at = `$.${name}`;
@@ -243,14 +249,18 @@ export function parseGateConfig(raw: Json, display: string): GateConfig {
         return typeof d === 'string' ? fail(where, d) : d;
       };
       if (typeof e === 'string') {
-        if (e === '@each' || e === '@foreign-pairs') {
+        if (e === '@quirked') {
+          if (name !== 'canary') return fail(eat, "'@quirked' is the canary stage's rule (devices with known bugs fail every other stage)");
+          sets = quirkedDeviceSets().map((devices) => ({ devices }));
+          fromRule = true;
+        } else if (e === '@each' || e === '@foreign-pairs') {
           sets = ruleDeviceSets(e).map((devices) => ({ devices }));
           for (const q of allRuleSets(e)) {
             const why = quirkedReason(q);
             if (why && !excluded.some((x) => x.devices === printDevices({ devices: q }))) excluded.push({ devices: printDevices({ devices: q }), reason: why });
           }
           fromRule = true;
-        } else if (e.startsWith('@')) return fail(eat, `unknown rule '${e}' (known: @each, @foreign-pairs)`);
+        } else if (e.startsWith('@')) return fail(eat, `unknown rule '${e}' (known: @each, @foreign-pairs, @quirked)`);
         else sets = [parse(e, eat)];
       } else if (isObj(e)) {
         keys(e, eat, ['devices', 'profiles', 'programsPerBudgetSecond']);
@@ -261,6 +271,8 @@ export function parseGateConfig(raw: Json, display: string): GateConfig {
       } else return fail(eat, `expected a device list string or an object, got ${JSON.stringify(e)}`);
       for (const devices of sets)
         for (const profile of jobProfiles) {
+          // a canary must be meant to fail: a conformant set there would pass by catching nothing
+          if (name === 'canary' && quirkedReason(devices.devices) === null) fail(eat, `${printDevices(devices)} has no quirks: a canary needs a device with known bugs (ir/quirks.ts), e.g. '@quirked'`);
           if (name === 'kernel') {
             const why = kernel.unsupported({ profile: PROFILES[profile], devices: devices.devices, ...(devices.params ? { deviceParams: devices.params } : {}) });
             if (why) {
@@ -276,6 +288,7 @@ export function parseGateConfig(raw: Json, display: string): GateConfig {
     return { jobs: [...jobs.values()], excluded };
   };
   const random = stage('random');
+  const canary = stage('canary');
   const kernel = stage('kernel');
-  return { file: display, version: CONFIG_VERSION, maxCalls, faults, ...(corpus ? { corpus } : {}), ...(random ? { random } : {}), ...(kernel ? { kernel } : {}) };
+  return { file: display, version: CONFIG_VERSION, maxCalls, faults, ...(corpus ? { corpus } : {}), ...(random ? { random } : {}), ...(canary ? { canary } : {}), ...(kernel ? { kernel } : {}) };
 }

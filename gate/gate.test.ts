@@ -88,6 +88,8 @@ describe('gate config', () => {
     expect(bad({ version: 1, kernel: { programsPerBudgetSecond: 1, devices: ['amdgpu'] } })).toMatch(/^g\.json:\$\.kernel\.devices\[0\]: the kernel target cannot run amdgpu/);
     expect(bad({ version: 1, faults: ['nope'] })).toMatch(/^g\.json:\$\.faults\[0\]: unknown fault 'nope'/);
     expect(bad({ version: 1, radnom: {} })).toMatch(/^g\.json:\$\.radnom: unknown key/);
+    expect(bad({ version: 1, random: { programsPerBudgetSecond: 1, devices: ['@quirked'] } })).toMatch(/^g\.json:\$\.random\.devices\[0\]: '@quirked' is the canary stage's rule/);
+    expect(bad({ version: 1, canary: { programsPerBudgetSecond: 1, devices: ['vgem'] } })).toMatch(/^g\.json:\$\.canary\.devices\[0\]: vgem has no quirks: a canary needs a device with known bugs/);
     // written out, a quirked device is gated like any other (and fails: that is its point)
     const q = DEVICE_NAMES.find((d) => DEVICES_REGISTRY[d].quirks?.length)!;
     expect(parseGateConfig({ version: 1, random: { programsPerBudgetSecond: 1, devices: [q] } }, 'g.json').random!.jobs.map((j) => j.id)).toEqual([`random/impl/${q}/linux-6.1`]);
@@ -108,6 +110,36 @@ describe('gate runs', () => {
     kernel: { programsPerBudgetSecond: 1, devices: ['vgem'] },
   };
 
+  it('a canary: a device with known bugs passes when the check catches them, in every view, and fails the gate when it catches nothing', async () => {
+    const q = DEVICE_NAMES.find((d) => DEVICES_REGISTRY[d].quirks?.length)!;
+    const doc = await gateIn({ version: 1, canary: { programsPerBudgetSecond: 5, devices: ['@quirked'] } }, 30_000);
+    const job = doc.stages.find((x) => x.id === 'canary')!.jobs[0];
+    expect(job.id).toBe(`canary/impl/${q}/linux-6.1`);
+    expect(job.status).toBe('pass');
+    expect(job.caught!.length).toBeGreaterThan(1);
+    expect(job.counts.failed).toBe(0);
+    expect(job.counts.caught).toBe(job.caught!.reduce((a, c) => a + c.programs, 0));
+    expect(doc.findings).toEqual([]);
+    expect(doc.verdict).toBe('pass');
+    expect(doc.totals.caught).toBe(job.counts.caught);
+    const sig = job.caught![0].signature;
+    expect(renderSummary(doc)).toContain(sig);
+    expect(renderHtml(doc)).toContain(sig);
+    const cases = await junitCases(renderJunit(doc));
+    const c = cases.find((x) => x.classname === `gate.canary.model-vs-impl.${q}.linux-6_1`)!;
+    expect(c.failure).toBeUndefined();
+    expect(JSON.stringify(c['system-out'])).toContain(sig);
+    // programs 0 and 1 of seed 1 do not reach a known bug: the canary caught nothing, and that fails
+    const none = await gateIn({ version: 1, canary: { programsPerBudgetSecond: 1, devices: [q] } }, 2_000);
+    const nj = none.stages.find((x) => x.id === 'canary')!.jobs[0];
+    expect(nj.counts.judged).toBe(2);
+    expect(nj.status).toBe('fail');
+    expect(none.findings.map((f) => f.signature)).toEqual([`canary:nothing-caught:${q}`]);
+    expect(none.verdict).toBe('fail');
+    expect(none.exitCode).toBe(1);
+    const nc = (await junitCases(renderJunit(none))).find((x) => x.classname === `gate.canary.model-vs-impl.${q}.linux-6_1`)!;
+    expect(nc.failure).toBeDefined();
+  });
   it('the same seed gives identical verdict sections; another seed runs other programs', async () => {
     const a = await gateIn(config, 30_000);
     const b = await gateIn(config, 30_000);
@@ -123,7 +155,9 @@ describe('gate runs', () => {
     expect(c.verdict).toBe('pass');
     expect(c.stages[1].jobs.map((j) => j.counts.calls)).not.toEqual(a.stages[1].jobs.map((j) => j.counts.calls));
     // the kernel stage says why it did not run
-    expect(a.stages[2]).toMatchObject({ id: 'kernel', skipped: 'not in this test', jobs: [] });
+    expect(a.stages.map((x) => x.id)).toEqual(['corpus', 'random', 'canary', 'kernel']);
+    expect(a.stages[2]).toMatchObject({ id: 'canary', skipped: 'not in the config', jobs: [] });
+    expect(a.stages[3]).toMatchObject({ id: 'kernel', skipped: 'not in this test', jobs: [] });
     expect(a.stages[0].notes?.[0]).toMatch(/^kernel: skipped: not in this test \(\d+ programs declare it\)$/);
   });
 

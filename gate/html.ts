@@ -28,7 +28,7 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 
 function jobRow(j: JobResult): string {
   const target = j.candidate ? `${j.reference} vs ${j.candidate}` : j.reference;
-  return `<tr class="${j.status}"><td>${esc(target)}</td><td>${esc(j.devices)}</td><td>${esc(j.profile)}</td><td class="st">${esc(j.status)}</td><td>${fmt(j.counts.judged)}/${fmt(j.planned)}</td><td>${fmt(j.counts.failed)}</td><td>${fmt(j.counts.known)}</td><td>${fmt(j.counts.notRun)}</td><td>${j.coverage.outcomes}</td><td>${fmt(j.timing.programsPerSec)}</td><td>${fmt(j.timing.callsPerSec)}</td></tr>`;
+  return `<tr class="${j.status}"><td>${esc(target)}</td><td>${esc(j.devices)}</td><td>${esc(j.profile)}</td><td class="st">${esc(j.status)}</td><td>${fmt(j.counts.judged)}/${fmt(j.planned)}</td><td>${j.caught ? `${fmt(j.counts.caught ?? 0)} caught` : fmt(j.counts.failed)}</td><td>${fmt(j.counts.known)}</td><td>${fmt(j.counts.notRun)}</td><td>${j.coverage.outcomes}</td><td>${fmt(j.timing.programsPerSec)}</td><td>${fmt(j.timing.callsPerSec)}</td></tr>`;
 }
 
 const RENDER = String.raw`
@@ -97,7 +97,11 @@ export function renderHtml(doc: GateDocument): string {
       const notes = [...(s.notes ?? []), ...(s.excluded ?? []).map((x) => `not in this stage: ${x.devices} (${x.reason})`)].map((n) => `<li>${esc(n)}</li>`).join('');
       const known = s.jobs.flatMap((j) => j.known.map((k) => `<li><b>${esc(j.devices)}</b>: ${esc(k.name)} at programs ${esc(k.indices.join(', '))} — ${esc(k.reason)}</li>`)).join('');
       const notRun = s.jobs.flatMap((j) => j.notRun.map((n) => `<li><b>${esc(j.devices)}</b>: ${esc(n.index !== undefined ? `program ${n.index}` : (n.file ?? ''))} — ${esc(n.reason)}</li>`)).join('');
-      return `${head}${notes ? `<ul>${notes}</ul>` : ''}<table><thead><tr><th>target</th><th>devices</th><th>profile</th><th>status</th><th>programs</th><th>failed</th><th>known</th><th>not run</th><th>outcomes</th><th>programs/s</th><th>calls/s</th></tr></thead><tbody>${s.jobs.map(jobRow).join('')}</tbody></table>${known ? `<h3>Known divergences</h3><ul>${known}</ul>` : ''}${notRun ? `<h3>Not run</h3><ul>${notRun}</ul>` : ''}`;
+      const caught = s.jobs
+        .filter((j) => j.caught)
+        .map((j) => `<li><b>${esc(j.devices)}</b> (${esc(j.profile)}): ${j.caught!.length ? `${fmt(j.counts.caught ?? 0)} programs, ${j.caught!.length} signatures<ul>${j.caught!.map((c) => `<li><code>${esc(c.signature)}</code> × ${c.programs}, first program ${c.first}: <code>${esc(c.replay)}</code></li>`).join('')}</ul>` : '<b>nothing caught</b>'}</li>`)
+        .join('');
+      return `${head}${notes ? `<ul>${notes}</ul>` : ''}${caught ? `<h3>Caught (known bugs, expected)</h3><ul>${caught}</ul>` : ''}<table><thead><tr><th>target</th><th>devices</th><th>profile</th><th>status</th><th>programs</th><th>failed</th><th>known</th><th>not run</th><th>outcomes</th><th>programs/s</th><th>calls/s</th></tr></thead><tbody>${s.jobs.map(jobRow).join('')}</tbody></table>${known ? `<h3>Known divergences</h3><ul>${known}</ul>` : ''}${notRun ? `<h3>Not run</h3><ul>${notRun}</ul>` : ''}`;
     })
     .join('\n');
   const findings = doc.findings.length

@@ -30,9 +30,7 @@ export function findingText(f: GateFinding): string {
     ...(f.alsoAt?.length ? [`also failed the same way: programs ${f.alsoAt.join(', ')}`] : []),
     ...f.description,
     '',
-    '--- minimized program ---',
-    f.program.trimEnd(),
-    '',
+    ...(f.program ? ['--- minimized program ---', f.program.trimEnd(), ''] : []),
     `replay: ${f.replay}`,
     ...(f.savedAs ? [`saved: ${f.savedAs}`] : []),
   ].join('\n');
@@ -41,7 +39,8 @@ export function findingText(f: GateFinding): string {
 function jobOut(j: JobResult): string {
   const lines: string[] = [];
   if (j.command) lines.push(`job: ${j.command}`);
-  lines.push(`${j.counts.judged} of ${j.planned} programs judged: ${j.counts.passed} passed, ${j.counts.failed} failed, ${j.counts.notRun} not run`);
+  lines.push(`${j.counts.judged} of ${j.planned} programs judged: ${j.counts.passed} passed, ${j.caught ? `${j.counts.caught ?? 0} caught (known bugs)` : `${j.counts.failed} failed`}, ${j.counts.notRun} not run`);
+  for (const c of j.caught ?? []) lines.push(`caught ${c.signature}: ${c.programs} program${c.programs > 1 ? 's' : ''}, first ${c.first}: ${c.replay}`);
   for (const k of j.known) lines.push(`known divergence ${k.name}: programs ${k.indices.join(', ')} — ${k.reason}`);
   for (const n of j.notRun) lines.push(`not run: ${n.index !== undefined ? `program ${n.index}` : n.file}: ${n.reason}`);
   for (const n of j.notes) lines.push(n);

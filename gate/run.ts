@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { printText, parseProgram, ParseError } from '../ir/encoding.ts';
-import { DEFAULT_DEVICES, printDevices, type DeviceList, type DeviceName } from '../ir/devices.ts';
+import { DEFAULT_DEVICES, DEVICES_REGISTRY, printDevices, type DeviceList, type DeviceName } from '../ir/devices.ts';
 import { IOCTLS } from '../ir/ioctls.ts';
 import type { Outcome } from '../ir/outcome.ts';
 import type { Program, ProgramMeta } from '../ir/program.ts';
@@ -28,7 +28,7 @@ import { isFaultName, type FaultName } from '../impl/faults.ts';
 import { doctor } from '../kernel/doctor.ts';
 import { KernelTarget } from '../kernel/target.ts';
 import { GateConfigError, jobId, type GateConfig, type JobSpec } from './config.ts';
-import { CHECKS, GATE_SCHEMA, type CheckName, type CheckResult, type CorpusProgram, type GateDocument, type GateFinding, type JobResult, type StageResult, type Timing } from './schema.ts';
+import { CANARY_CHECK, CHECKS, GATE_SCHEMA, type CheckName, type CheckResult, type CorpusProgram, type GateDocument, type GateFinding, type JobResult, type StageResult, type Timing } from './schema.ts';
 
 export interface GateOptions {
   readonly config: GateConfig;
@@ -53,6 +53,12 @@ export interface GateOptions {
 export class GateEnvironmentError extends Error {}
 
 const CORPUS_EXT = '.prog';
+
+const STAGE_TITLES = {
+  random: 'Seeded random programs, model vs impl',
+  canary: 'Devices with known bugs (ir/quirks.ts), model vs impl: the check must catch them',
+  kernel: 'The real kernel (Linux 6.1 in QEMU), model vs kernel',
+} as const;
 
 function outcomeClass(o: Outcome): string {
   return o.status === 'ok' ? 'ok' : o.status === 'err' ? errnoName(o.errno) : o.status === 'sig' ? o.signal : o.status;
@@ -231,8 +237,9 @@ export async function runGate(o: GateOptions): Promise<GateDocument> {
       log(`gate: corpus: ${skipped ? `skipped: ${skipped}` : jobs.map((j) => `${j.reference}${j.candidate ? ` vs ${j.candidate}` : ''}: ${j.counts.judged}/${j.planned} programs, ${j.counts.failed} failed`).join('; ')}`);
     }
 
-    // ---- stages 2 and 3: seeded random programs per device set and profile
-    for (const stage of ['random', 'kernel'] as const) {
+    // ---- stages 2–4: seeded random programs per device set and profile (random, canary:
+    // devices with known bugs, kernel)
+    for (const stage of ['random', 'canary', 'kernel'] as const) {
       const s0 = performance.now();
       const boot0 = bootMs;
       const spec = o.config[stage];
@@ -248,14 +255,15 @@ export async function runGate(o: GateOptions): Promise<GateDocument> {
         for (const js of specs) {
           jobs.push(await runJob(js));
           const j = jobs[jobs.length - 1];
-          log(`gate: ${j.id}: ${j.counts.judged}/${j.planned} programs, ${j.counts.failed} failed${j.counts.known ? `, ${j.counts.known} known` : ''}${j.counts.notRun ? `, ${j.counts.notRun} not run` : ''} (${(j.timing.ms / 1000).toFixed(1)} s)`);
+          const what = j.caught ? `${j.counts.caught ?? 0} caught (${j.caught.length} signatures)${j.status === 'fail' ? ' — CAUGHT NOTHING' : ''}` : `${j.counts.failed} failed`;
+          log(`gate: ${j.id}: ${j.counts.judged}/${j.planned} programs, ${what}${j.counts.known ? `, ${j.counts.known} known` : ''}${j.counts.notRun ? `, ${j.counts.notRun} not run` : ''} (${(j.timing.ms / 1000).toFixed(1)} s)`);
         }
       else log(`gate: ${stage}: skipped: ${skipped}`);
       const n = jobs.reduce((a, j) => a + j.counts.judged, 0);
       const c = jobs.reduce((a, j) => a + j.counts.calls, 0);
       stages.push({
         id: stage,
-        title: stage === 'random' ? 'Seeded random programs, model vs impl' : 'The real kernel (Linux 6.1 in QEMU), model vs kernel',
+        title: STAGE_TITLES[stage],
         ...(skipped ? { skipped } : {}), ...(notes.length ? { notes } : {}), ...(excluded.length ? { excluded } : {}),
         jobs, timing: timing(performance.now() - s0 - (bootMs - boot0), n, c),
       });
@@ -343,7 +351,9 @@ export async function runGate(o: GateOptions): Promise<GateDocument> {
     const planned = Math.max(1, Math.floor((js.rate * o.budgetMs) / 1000));
     const list = js.devices;
     const cfg = cfgOf(list, js.profile);
-    const faults = js.candidate === 'impl' ? cfgFaults : new Set<FaultName>();
+    const canary = js.stage === 'canary';
+    // a canary's catch must be the device's own bugs, not impl's fault switches
+    const faults = js.candidate === 'impl' && !canary ? cfgFaults : new Set<FaultName>();
     const meta: ProgramMeta = { devices: list.devices, ...(list.params ? { deviceParams: list.params } : {}), profile: js.profile, ...(faults.size ? { faults: [...faults] } : {}) };
     const base = ['check', '--seed', o.seed, '--max-calls', String(o.config.maxCalls), '--profile', js.profile, '--reference', js.reference, '--target', js.candidate, '--device', printDevices(list).replace(/ /g, ','), ...faultArgs(faults)];
     const replay = (i: number) => [...base.slice(0, 3), '--only', String(i), ...base.slice(3)];
@@ -366,7 +376,7 @@ export async function runGate(o: GateOptions): Promise<GateDocument> {
     const failures: FailureRecord[] = [];
     const j0 = performance.now(); // after the boot
     const st = await runCheck({
-      seed: o.seed, runs: planned, maxCalls: o.config.maxCalls, cfg, pairing: pr, meta, replay, minimize: true, signal,
+      seed: o.seed, runs: planned, maxCalls: o.config.maxCalls, cfg, pairing: pr, meta, replay, minimize: !canary, signal,
       onJudged: (i, p, j) => {
         const v = j.verdict;
         if (v.status === 'not-run') notRun.push({ index: i, reason: v.reason });
@@ -385,6 +395,34 @@ export async function runGate(o: GateOptions): Promise<GateDocument> {
       if (g) g.also.push(f.index);
       else bySig.set(f.signature, { first: f, also: [] });
     }
+    const targetNotes = js.candidate === 'impl' ? [...(candidate.notes?.() ?? [])] : [];
+    const counts = { judged: st.programs, passed: st.passed, failed: st.failed, notRun: notRun.length, known: [...known.values()].reduce((a, x) => a + x.length, 0), calls: st.calls, ioctls: st.ioctls };
+    const base0 = {
+      id: js.id, stage: js.stage, reference: js.reference, candidate: js.candidate, devices: printDevices(list), profile: js.profile, faults: [...faults], seed: o.seed, planned,
+      known: [...known].map(([name, idx]) => ({ name, reason: KNOWN.find((k) => k.name === name)?.why ?? '', indices: idx })),
+      notRun, coverage: cov.result(), command, notes: targetNotes,
+      timing: { ...timing(ms, st.programs, st.calls), ...(bootMs > boot0 && bootNote ? { notes: [bootNote] } : {}) },
+    };
+    if (canary) {
+      // the device's known bugs are expected: each signature is counted, not a finding; a
+      // complete canary that caught nothing is the finding (the check lost its teeth)
+      const caught = [...bySig.values()].map(({ first: f, also }) => ({ signature: f.signature, first: f.index, programs: 1 + also.length, replay: f.replay }));
+      const complete = st.next >= planned;
+      const missed = complete && !caught.length
+        ? [addFinding({
+            stage: js.stage, job: js.id, check: CANARY_CHECK, kind: 'canary', signature: `canary:nothing-caught:${printDevices(list).replace(/ /g, '+')}`,
+            description: [`${st.programs} programs on ${printDevices(list)} (known bugs: ${list.devices.flatMap((d) => DEVICES_REGISTRY[d].quirks ?? []).join(', ')}) and not one failed: the check no longer catches them`],
+            program: '', replay: command,
+          })]
+        : [];
+      return {
+        ...base0,
+        status: !complete ? 'partial' : caught.length ? 'pass' : 'fail',
+        counts: { ...counts, failed: 0, caught: st.failed },
+        checks: [{ name: CANARY_CHECK, status: missed.length ? 'fail' : 'pass', findings: missed }],
+        caught,
+      };
+    }
     for (const { first: f, also } of bySig.values()) {
       const check = checkOf(f.finding);
       const text = printText(f.program);
@@ -395,15 +433,11 @@ export async function runGate(o: GateOptions): Promise<GateDocument> {
       });
       byCheck.get(check)!.push(id);
     }
-    const targetNotes = js.candidate === 'impl' ? [...(candidate.notes?.() ?? [])] : [];
     return {
-      id: js.id, stage: js.stage, reference: js.reference, candidate: js.candidate, devices: printDevices(list), profile: js.profile, faults: [...faults], seed: o.seed, planned,
+      ...base0,
       status: st.next < planned ? 'partial' : st.failed ? 'fail' : 'pass',
-      counts: { judged: st.programs, passed: st.passed, failed: st.failed, notRun: notRun.length, known: [...known.values()].reduce((a, x) => a + x.length, 0), calls: st.calls, ioctls: st.ioctls },
+      counts,
       checks: CHECKS.map((c) => ({ name: c, status: byCheck.get(c)!.length ? 'fail' : 'pass', findings: byCheck.get(c)! })),
-      known: [...known].map(([name, idx]) => ({ name, reason: KNOWN.find((k) => k.name === name)?.why ?? '', indices: idx })),
-      notRun, coverage: cov.result(), command, notes: targetNotes,
-      timing: { ...timing(ms, st.programs, st.calls), ...(bootMs > boot0 && bootNote ? { notes: [bootNote] } : {}) },
     };
   }
 
@@ -411,6 +445,7 @@ export async function runGate(o: GateOptions): Promise<GateDocument> {
   const sum = (f: (j: JobResult) => number) => allJobs.reduce((a, j) => a + f(j), 0);
   const totals = {
     jobs: allJobs.length, programs: sum((j) => j.counts.judged), planned: sum((j) => j.planned), passed: sum((j) => j.counts.passed), failed: sum((j) => j.counts.failed),
+    ...(sum((j) => j.counts.caught ?? 0) ? { caught: sum((j) => j.counts.caught ?? 0) } : {}),
     notRun: sum((j) => j.counts.notRun), known: sum((j) => j.counts.known), findings: findings.length,
   };
   const interrupted = !!o.signal?.aborted;

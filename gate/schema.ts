@@ -7,8 +7,11 @@
  */
 export const GATE_SCHEMA = 'gemcheck-gate/1';
 
-export type StageId = 'corpus' | 'random' | 'kernel';
-export const STAGES: readonly StageId[] = ['corpus', 'random', 'kernel'];
+export type StageId = 'corpus' | 'random' | 'canary' | 'kernel';
+export const STAGES: readonly StageId[] = ['corpus', 'random', 'canary', 'kernel'];
+
+/** The one check of a canary job: the programs caught the device's known bugs. */
+export const CANARY_CHECK = 'caught';
 
 /** The checks a job of random programs is judged by (one JUnit testcase each). */
 export const CHECKS = ['agreement', 'self-checks', 'target-health'] as const;
@@ -85,6 +88,8 @@ export interface JobResult {
     readonly failed: number;
     readonly notRun: number;
     readonly known: number;
+    /** canary jobs: programs that failed as the device's known bugs make them (not in `failed`) */
+    readonly caught?: number;
     readonly calls: number;
     readonly ioctls: number;
   };
@@ -95,6 +100,9 @@ export interface JobResult {
   readonly notRun: readonly { readonly index?: number; readonly file?: string; readonly reason: string }[];
   /** distinct (call, outcome) pairs the reference answered: ok, an errno name or a signal */
   readonly coverage: { readonly outcomes: number; readonly calls: number; readonly byCall: Readonly<Record<string, readonly string[]>> };
+  /** canary stage: the failures the check is meant to find on a device with known bugs, one
+   * per signature (first program, how many programs) — expected, so not findings */
+  readonly caught?: readonly { readonly signature: string; readonly first: number; readonly programs: number; readonly replay: string }[];
   /** corpus stage: one entry per program file */
   readonly programs?: readonly CorpusProgram[];
   /** `gemcheck check …` that runs this job alone (random, kernel) */
@@ -129,7 +137,7 @@ export interface GateDocument {
   /** set when the gate stopped early: reports are then partial */
   readonly partial?: { readonly reason: 'interrupted' | 'budget'; readonly message: string };
   readonly exitCode: 0 | 1 | 2 | 130;
-  readonly totals: { readonly jobs: number; readonly programs: number; readonly planned: number; readonly passed: number; readonly failed: number; readonly notRun: number; readonly known: number; readonly findings: number };
+  readonly totals: { readonly jobs: number; readonly programs: number; readonly planned: number; readonly passed: number; readonly failed: number; readonly caught?: number; readonly notRun: number; readonly known: number; readonly findings: number };
   readonly stages: readonly StageResult[];
   readonly findings: readonly GateFinding[];
   /** when and how long (machine-dependent) */

@@ -21,7 +21,7 @@ function verdictLine(doc: GateDocument): string {
 function row(j: JobResult): string {
   const target = j.candidate ? `${j.reference} vs ${j.candidate}` : j.reference;
   const status = j.status === 'pass' ? 'pass' : j.status === 'fail' ? '**FAIL**' : j.status;
-  return `| ${cell(target)} | ${cell(j.devices)} | ${cell(j.profile)} | ${status} | ${fmt(j.counts.judged)}/${fmt(j.planned)} | ${fmt(j.counts.failed)} | ${fmt(j.counts.known)} | ${fmt(j.counts.notRun)} | ${j.coverage.outcomes} | ${fmt(j.timing.programsPerSec)} | ${fmt(j.timing.callsPerSec)} |`;
+  return `| ${cell(target)} | ${cell(j.devices)} | ${cell(j.profile)} | ${status} | ${fmt(j.counts.judged)}/${fmt(j.planned)} | ${j.caught ? `${fmt(j.counts.caught ?? 0)} caught` : fmt(j.counts.failed)} | ${fmt(j.counts.known)} | ${fmt(j.counts.notRun)} | ${j.coverage.outcomes} | ${fmt(j.timing.programsPerSec)} | ${fmt(j.timing.callsPerSec)} |`;
 }
 
 export function renderSummary(doc: GateDocument): string {
@@ -29,7 +29,7 @@ export function renderSummary(doc: GateDocument): string {
   L.push(`# gemcheck gate`, '', verdictLine(doc), '');
   L.push(
     `seed \`${doc.seed}\` · budget ${doc.budgetMs / 1000} s · config \`${doc.config.file}\`${doc.config.faults.length ? ` · faults ${doc.config.faults.join(', ')}` : ''}${doc.config.devicesFilter ? ` · devices ${doc.config.devicesFilter.join(', ')}` : ''} · ` +
-      `${fmt(doc.totals.programs)} of ${fmt(doc.totals.planned)} programs judged in ${(doc.timing.ms / 1000).toFixed(1)} s · ${doc.totals.passed} passed, ${doc.totals.failed} failed, ${doc.totals.known} known, ${doc.totals.notRun} not run`,
+      `${fmt(doc.totals.programs)} of ${fmt(doc.totals.planned)} programs judged in ${(doc.timing.ms / 1000).toFixed(1)} s · ${doc.totals.passed} passed, ${doc.totals.failed} failed, ${doc.totals.caught ? `${doc.totals.caught} caught (known bugs), ` : ''}${doc.totals.known} known, ${doc.totals.notRun} not run`,
     '',
   );
   for (const s of doc.stages) {
@@ -49,6 +49,15 @@ export function renderSummary(doc: GateDocument): string {
     if (known.length) {
       L.push('Known divergences (KNOWN-DIVERGENCES.md):', '');
       for (const { j, k } of known) L.push(`- ${cell(j.devices)}: **${k.name}** at program${k.indices.length > 1 ? 's' : ''} ${k.indices.join(', ')} — ${k.reason}`);
+      L.push('');
+    }
+    const caught = s.jobs.filter((j) => j.caught);
+    if (caught.length) {
+      L.push('Caught (the known bugs of each device; expected, so not findings):', '');
+      for (const j of caught) {
+        L.push(`- ${cell(j.devices)} (${j.profile}): ${j.caught!.length ? `${fmt(j.counts.caught ?? 0)} programs, ${j.caught!.length} signatures` : '**nothing caught**'}`);
+        for (const c of j.caught!) L.push(`  - \`${cell(c.signature)}\` × ${c.programs}, first program ${c.first}: \`${c.replay}\``);
+      }
       L.push('');
     }
     if (notRun.length) {

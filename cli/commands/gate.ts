@@ -80,7 +80,7 @@ export function registerGate(program: Command): void {
           console.error('gemcheck: gate: nothing ran (every stage was skipped or selected nothing): a gate with nothing run is an error, not a pass');
         }
         out(`gate ${doc.verdict}: ${doc.totals.programs} programs judged of ${doc.totals.planned} planned in ${(doc.timing.ms / 1000).toFixed(1)} s`);
-        out(`${doc.totals.passed} passed, ${doc.totals.failed} failed`);
+        out(`${doc.totals.passed} passed, ${doc.totals.failed} failed${doc.totals.caught ? `, ${doc.totals.caught} caught (known bugs)` : ''}`);
         process.exitCode = doc.exitCode;
       } catch (e) {
         if (e instanceof GateConfigError || e instanceof OutDirError) throw new UsageError(e instanceof OutDirError ? `--out ${e.message}` : e.message);
