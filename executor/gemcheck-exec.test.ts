@@ -157,7 +157,8 @@ describe('executor: malformed input', () => {
     ['unknown op', ['open 0 0', 'frobnicate 1'], 'bad 1 1 unknown op'],
     ['too few args', ['open 0'], 'bad 1 0 open takes 2 args, got 1'],
     ['too many args', ['close 3 4'], 'bad 1 0 close takes 1 args, got 2'],
-    ['way too many args', ['close 1 2 3 4 5 6 7 8'], 'bad 1 0 too many args'],
+    ['way too many args', ['close 1 2 3 4 5 6 7 8 9 10 11 12 13 14'], 'bad 1 0 too many args'],
+    ['one arg short of the longest call', ['nvdla_submit 3 1 2 3 4 5 6 7 8 9 10 11'], 'bad 1 0 nvdla_submit takes 13 args, got 12'],
     ['empty hex', ['close 0x'], 'bad 1 0 bad integer'],
     ['junk in decimal', ['close 12a'], 'bad 1 0 bad integer'],
     ['65-bit decimal', ['close 18446744073709551616'], 'bad 1 0 bad integer'],
@@ -374,6 +375,43 @@ describe('executor: devices and fds', () => {
     ]);
     expect(r[0]).toEqual(ok(0, { fd: 3n }));
     for (let k = 1; k < r.length; k++) expect(r[k]).toEqual(err(k, ENOTTY));
+  });
+
+  it('passes amdgpu and NVDLA ioctls to the kernel (ENOTTY on a file, EBADF on a closed fd)', () => {
+    const calls = [
+      'amdgpu_gem_create FD 4096 0 4 0',
+      'amdgpu_gem_mmap FD 1',
+      'amdgpu_gem_userptr FD 0x7f0000000000 4096 9',
+      'amdgpu_gem_op FD 1 0 0',
+      'amdgpu_gem_op FD 1 1 4',
+      'amdgpu_gem_wait_idle FD 1 0',
+      'amdgpu_ctx_alloc FD',
+      'amdgpu_ctx_free FD 1',
+      'amdgpu_cs FD 1 1 0 2',
+      'amdgpu_cs FD 1 0 0 0',
+      'amdgpu_cs_complete FD 1 1',
+      'amdgpu_wait_cs FD 1 1 0',
+      'amdgpu_wait_fences FD 1 1 2 1 0',
+      'amdgpu_info FD 16',
+      'amdgpu_bo_info FD 1',
+      'amdgpu_bo_pin FD 1 4',
+      'amdgpu_bo_unpin FD 1',
+      'nvdla_gem_create FD 4096 0',
+      'nvdla_gem_mmap FD 1',
+      'nvdla_gem_destroy FD 1',
+      'nvdla_submit FD 3 5 0 6 0 7 0 1 0 0 16 7',
+      'nvdla_submit FD 6144 5 0 6 0 7 0 1 0 0 16 7',
+      'nvdla_bo_info FD 1',
+    ];
+    const r = run1(['open 0 0', ...calls.map((c) => c.replace('FD', 'r0.fd')), ...calls.map((c) => c.replace('FD', '77'))]);
+    expect(r[0]).toEqual(ok(0, { fd: 3n }));
+    for (let k = 1; k <= calls.length; k++) expect(r[k]).toEqual(err(k, ENOTTY));
+    for (let k = calls.length + 1; k < r.length; k++) expect(r[k]).toEqual(err(k, EBADF));
+  });
+
+  it('opens a device by driver name (drv:<name>): none here, so ENOENT; a malformed spec too', () => {
+    const out = exec(['dev 0 drv:amdgpu drv:amdgpu', 'dev 1 drv:nvdla:1 -', 'dev 2 drv: drv:vgem:x', 'prog 1', 'open 0 0', 'open 0 1', 'open 1 0', 'open 2 0', 'open 2 1', 'end']);
+    expect(out).toEqual(['ready', ...[0, 1, 2, 3, 4].map((k) => `res 1 ${k} err 2`), 'done 1']);
   });
 
   it('starts every program at fd 3 and map 1, whatever the last one left open', () => {
