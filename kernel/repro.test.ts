@@ -13,9 +13,13 @@ import { parseText } from '../ir/encoding.ts';
 import type { Program } from '../ir/program.ts';
 import { generateProgram, uapiOf } from '../fuzz/generate.ts';
 import { seededRand } from '../fuzz/rand.ts';
+import { PROFILES } from '../ir/target.ts';
+import { compileStatic } from './compile.ts';
+import { doctor } from './doctor.ts';
 import { encodeProgram } from './encode.ts';
 import { GUEST_DEVICES } from './guest.ts';
 import { DRM_DRIVERS, reproNodes, reproSource } from './repro.ts';
+import { KernelTarget, toOutcomes } from './target.ts';
 import { parseExecLine, ResultCollector } from './wire.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -128,4 +132,30 @@ describe.skipIf(!!noGcc)(`repro of amdgpu and NVDLA programs${noGcc ? ` [skipped
     expect(src).not.toMatch(/"dev \d+ drv:/);
     expect(src).toMatch(/repro_devices\[\] = \{\n {2}\{NULL, NULL\},\n\};/);
   });
+});
+
+// cli/fuzz.test.ts compares a vgem repro with the kernel target; these are the other two VM
+// devices: bochs (with vgem) and cirrus (foreign imports with vgem).
+const d = doctor();
+describe.skipIf(!d.ok)(`repro in the VM: bochs and cirrus programs print what the kernel target reported${d.ok ? '' : ' [skipped: kernel target not set up: npm run kernel:setup]'}`, () => {
+  for (const f of ['corpus/scenarios/bochs.prog', 'corpus/scenarios/foreign-import-cirrus.prog']) {
+    it(f, async () => {
+      const p = load(f);
+      const devices = p.meta.devices!;
+      const t = new KernelTarget();
+      try {
+        await t.start?.();
+        const [want] = await t.run([p], { profile: PROFILES['linux-6.1'], devices });
+        expect(want?.status).toBe('ok');
+        const got = await t.vm.runBinary(compileStatic(reproSource(p)), { name: 'repro', timeoutMs: 60_000 });
+        expect(got.status).toEqual({ kind: 'exit', code: 0 });
+        const results = got.output.map(parseExecLine).flatMap((l) => (l.type === 'res' ? [l] : []));
+        const outcomes = toOutcomes({ results } as unknown as Parameters<typeof toOutcomes>[0]);
+        expect(outcomes).toEqual(want!.outcomes);
+        expect(outcomes.length).toBe(p.calls.length);
+      } finally {
+        await t.close();
+      }
+    }, 180_000);
+  }
 });
