@@ -82,21 +82,220 @@ _Static_assert(GC_IOCTL_VGEM_FENCE_ATTACH == 0xC0106441, "VGEM_FENCE_ATTACH");
 _Static_assert(GC_IOCTL_VGEM_FENCE_SIGNAL == 0x40086442, "VGEM_FENCE_SIGNAL");
 _Static_assert(GC_IOCTL_RO_CREATE == 0xC0106443, "RO_CREATE");
 
+/* DRM_IOCTL_VERSION (include/uapi/drm/drm.h struct drm_version): finds a node by driver name. */
+struct gc_drm_version {
+  int version_major, version_minor, version_patchlevel;
+  size_t name_len;
+  char *name;
+  size_t date_len;
+  char *date;
+  size_t desc_len;
+  char *desc;
+};
+#define GC_IOCTL_VERSION GC_IOC(_IOC_READ | _IOC_WRITE, 0x00, struct gc_drm_version)
+_Static_assert(sizeof(struct gc_drm_version) == 64, "drm_version");
+_Static_assert(GC_IOCTL_VERSION == 0xC0406400, "VERSION");
+
+/* ---- amdgpu uapi: include/uapi/drm/amdgpu_drm.h (torvalds/linux; the v6.1 layouts) ----
+ * Defined here because the build needs only libc headers. Unions are flattened to the
+ * struct that is larger, with the in/out members where the header puts them. */
+#define GC_AMDGPU_GEM_CREATE 0x40     /* DRM_COMMAND_BASE + DRM_AMDGPU_GEM_CREATE 0x00 */
+#define GC_AMDGPU_GEM_MMAP 0x41       /* + 0x01 */
+#define GC_AMDGPU_CTX 0x42            /* + 0x02 */
+#define GC_AMDGPU_CS 0x44             /* + 0x04 */
+#define GC_AMDGPU_INFO 0x45           /* + 0x05 */
+#define GC_AMDGPU_GEM_WAIT_IDLE 0x47  /* + 0x07 */
+#define GC_AMDGPU_WAIT_CS 0x49        /* + 0x09 */
+#define GC_AMDGPU_GEM_OP 0x50         /* + 0x10 */
+#define GC_AMDGPU_GEM_USERPTR 0x51    /* + 0x11 */
+#define GC_AMDGPU_WAIT_FENCES 0x52    /* + 0x12 */
+
+/* union drm_amdgpu_gem_create: in {bo_size, alignment, domains, domain_flags}, out {handle, _pad} */
+struct gc_amdgpu_gem_create {
+  union {
+    struct { uint64_t bo_size, alignment, domains, domain_flags; } in;
+    struct { uint32_t handle, _pad; } out;
+  };
+};
+/* union drm_amdgpu_gem_mmap: in {handle, _pad}, out {addr_ptr} */
+struct gc_amdgpu_gem_mmap {
+  union {
+    struct { uint32_t handle, _pad; } in;
+    struct { uint64_t addr_ptr; } out;
+  };
+};
+/* union drm_amdgpu_ctx: in {op, flags, ctx_id, priority}, out.alloc {ctx_id, _pad} */
+#define GC_AMDGPU_CTX_OP_ALLOC_CTX 1
+#define GC_AMDGPU_CTX_OP_FREE_CTX 2
+struct gc_amdgpu_ctx {
+  union {
+    struct { uint32_t op, flags, ctx_id; int32_t priority; } in;
+    struct { uint32_t ctx_id, _pad; } alloc;
+    struct { uint64_t flags; uint32_t hangs, reset_status; } state;
+  };
+};
+/* struct drm_amdgpu_cs_chunk, drm_amdgpu_cs_chunk_ib, drm_amdgpu_bo_list_in/_entry, union drm_amdgpu_cs */
+#define GC_AMDGPU_CHUNK_ID_IB 0x01
+#define GC_AMDGPU_CHUNK_ID_BO_HANDLES 0x06
+#define GC_AMDGPU_HW_IP_GFX 0
+struct gc_amdgpu_cs_chunk { uint32_t chunk_id, length_dw; uint64_t chunk_data; };
+struct gc_amdgpu_cs_chunk_ib {
+  uint32_t _pad, flags;
+  uint64_t va_start;
+  uint32_t ib_bytes, ip_type, ip_instance, ring;
+};
+struct gc_amdgpu_bo_list_in { uint32_t operation, list_handle, bo_number, bo_info_size; uint64_t bo_info_ptr; };
+struct gc_amdgpu_bo_list_entry { uint32_t bo_handle, bo_priority; };
+struct gc_amdgpu_cs {
+  union {
+    struct { uint32_t ctx_id, bo_list_handle, num_chunks, flags; uint64_t chunks; } in;
+    struct { uint64_t handle; } out;
+  };
+};
+/* struct drm_amdgpu_info (its query union: 16 bytes) */
+struct gc_amdgpu_info {
+  uint64_t return_pointer;
+  uint32_t return_size, query;
+  uint32_t query_union[4];
+};
+/* union drm_amdgpu_gem_wait_idle: in {handle, flags, timeout}, out {status, domain} */
+struct gc_amdgpu_gem_wait_idle {
+  union {
+    struct { uint32_t handle, flags; uint64_t timeout; } in;
+    struct { uint32_t status, domain; } out;
+  };
+};
+/* union drm_amdgpu_wait_cs: in {handle, timeout, ip_type, ip_instance, ring, ctx_id}, out {status} */
+struct gc_amdgpu_wait_cs {
+  union {
+    struct { uint64_t handle, timeout; uint32_t ip_type, ip_instance, ring, ctx_id; } in;
+    struct { uint64_t status; } out;
+  };
+};
+/* struct drm_amdgpu_gem_op, as in v6.1 (later kernels append num_entries and padding; drm_ioctl
+ * zero-fills the missing tail of a shorter struct, so this layout works there too) */
+#define GC_AMDGPU_GEM_OP_GET_GEM_CREATE_INFO 0
+struct gc_amdgpu_gem_op { uint32_t handle, op; uint64_t value; };
+/* struct drm_amdgpu_gem_create_in: what GET_GEM_CREATE_INFO writes at op.value */
+struct gc_amdgpu_gem_create_in { uint64_t bo_size, alignment, domains, domain_flags; };
+/* struct drm_amdgpu_gem_userptr */
+struct gc_amdgpu_gem_userptr { uint64_t addr, size; uint32_t flags, handle; };
+/* struct drm_amdgpu_fence, union drm_amdgpu_wait_fences: in {fences, fence_count, wait_all,
+ * timeout_ns}, out {status, first_signaled} */
+struct gc_amdgpu_fence { uint32_t ctx_id, ip_type, ip_instance, ring; uint64_t seq_no; };
+struct gc_amdgpu_wait_fences {
+  union {
+    struct { uint64_t fences; uint32_t fence_count, wait_all; uint64_t timeout_ns; } in;
+    struct { uint32_t status, first_signaled; } out;
+  };
+};
+/* gemcheck's test ioctls on the amdgpu device (ir/ioctls.ts, docs/amdgpu.md): what userspace
+ * cannot do itself. Not amdgpu uapi: a real amdgpu (num_ioctls 0x16 on 6.1) answers EINVAL. */
+struct gc_amdgpu_cs_complete { uint32_t ctx_id, _pad; uint64_t seq; };
+struct gc_amdgpu_bo_info { uint32_t handle, domain, visible, pins; };
+struct gc_amdgpu_bo_pin { uint32_t handle, domain; };
+struct gc_amdgpu_bo_unpin { uint32_t handle, _pad; };
+
+#define GC_IOCTL_AMDGPU_GEM_CREATE GC_IOC(_IOC_READ | _IOC_WRITE, GC_AMDGPU_GEM_CREATE, struct gc_amdgpu_gem_create)
+#define GC_IOCTL_AMDGPU_GEM_MMAP GC_IOC(_IOC_READ | _IOC_WRITE, GC_AMDGPU_GEM_MMAP, struct gc_amdgpu_gem_mmap)
+#define GC_IOCTL_AMDGPU_CTX GC_IOC(_IOC_READ | _IOC_WRITE, GC_AMDGPU_CTX, struct gc_amdgpu_ctx)
+#define GC_IOCTL_AMDGPU_CS GC_IOC(_IOC_READ | _IOC_WRITE, GC_AMDGPU_CS, struct gc_amdgpu_cs)
+#define GC_IOCTL_AMDGPU_INFO GC_IOC(_IOC_WRITE, GC_AMDGPU_INFO, struct gc_amdgpu_info)
+#define GC_IOCTL_AMDGPU_GEM_WAIT_IDLE GC_IOC(_IOC_READ | _IOC_WRITE, GC_AMDGPU_GEM_WAIT_IDLE, struct gc_amdgpu_gem_wait_idle)
+#define GC_IOCTL_AMDGPU_WAIT_CS GC_IOC(_IOC_READ | _IOC_WRITE, GC_AMDGPU_WAIT_CS, struct gc_amdgpu_wait_cs)
+#define GC_IOCTL_AMDGPU_GEM_OP GC_IOC(_IOC_READ | _IOC_WRITE, GC_AMDGPU_GEM_OP, struct gc_amdgpu_gem_op)
+#define GC_IOCTL_AMDGPU_GEM_USERPTR GC_IOC(_IOC_READ | _IOC_WRITE, GC_AMDGPU_GEM_USERPTR, struct gc_amdgpu_gem_userptr)
+#define GC_IOCTL_AMDGPU_WAIT_FENCES GC_IOC(_IOC_READ | _IOC_WRITE, GC_AMDGPU_WAIT_FENCES, struct gc_amdgpu_wait_fences)
+#define GC_IOCTL_AMDGPU_CS_COMPLETE GC_IOC(_IOC_WRITE, 0x70, struct gc_amdgpu_cs_complete)
+#define GC_IOCTL_AMDGPU_BO_INFO GC_IOC(_IOC_READ | _IOC_WRITE, 0x71, struct gc_amdgpu_bo_info)
+#define GC_IOCTL_AMDGPU_BO_PIN GC_IOC(_IOC_WRITE, 0x72, struct gc_amdgpu_bo_pin)
+#define GC_IOCTL_AMDGPU_BO_UNPIN GC_IOC(_IOC_WRITE, 0x73, struct gc_amdgpu_bo_unpin)
+
+_Static_assert(sizeof(struct gc_amdgpu_gem_create) == 32, "drm_amdgpu_gem_create");
+_Static_assert(sizeof(struct gc_amdgpu_gem_mmap) == 8, "drm_amdgpu_gem_mmap");
+_Static_assert(sizeof(struct gc_amdgpu_ctx) == 16, "drm_amdgpu_ctx");
+_Static_assert(sizeof(struct gc_amdgpu_cs_chunk) == 16, "drm_amdgpu_cs_chunk");
+_Static_assert(sizeof(struct gc_amdgpu_cs_chunk_ib) == 32, "drm_amdgpu_cs_chunk_ib");
+_Static_assert(sizeof(struct gc_amdgpu_bo_list_in) == 24, "drm_amdgpu_bo_list_in");
+_Static_assert(sizeof(struct gc_amdgpu_bo_list_entry) == 8, "drm_amdgpu_bo_list_entry");
+_Static_assert(sizeof(struct gc_amdgpu_cs) == 24, "drm_amdgpu_cs");
+_Static_assert(sizeof(struct gc_amdgpu_info) == 32, "drm_amdgpu_info");
+_Static_assert(sizeof(struct gc_amdgpu_gem_wait_idle) == 16, "drm_amdgpu_gem_wait_idle");
+_Static_assert(sizeof(struct gc_amdgpu_wait_cs) == 32, "drm_amdgpu_wait_cs");
+_Static_assert(sizeof(struct gc_amdgpu_gem_op) == 16, "drm_amdgpu_gem_op (v6.1)");
+_Static_assert(sizeof(struct gc_amdgpu_gem_create_in) == 32, "drm_amdgpu_gem_create_in");
+_Static_assert(sizeof(struct gc_amdgpu_gem_userptr) == 24, "drm_amdgpu_gem_userptr");
+_Static_assert(sizeof(struct gc_amdgpu_fence) == 24, "drm_amdgpu_fence");
+_Static_assert(sizeof(struct gc_amdgpu_wait_fences) == 24, "drm_amdgpu_wait_fences");
+_Static_assert(GC_IOCTL_AMDGPU_GEM_CREATE == 0xC0206440, "AMDGPU_GEM_CREATE");
+_Static_assert(GC_IOCTL_AMDGPU_GEM_MMAP == 0xC0086441, "AMDGPU_GEM_MMAP");
+_Static_assert(GC_IOCTL_AMDGPU_CTX == 0xC0106442, "AMDGPU_CTX");
+_Static_assert(GC_IOCTL_AMDGPU_CS == 0xC0186444, "AMDGPU_CS");
+_Static_assert(GC_IOCTL_AMDGPU_INFO == 0x40206445, "AMDGPU_INFO");
+_Static_assert(GC_IOCTL_AMDGPU_GEM_WAIT_IDLE == 0xC0106447, "AMDGPU_GEM_WAIT_IDLE");
+_Static_assert(GC_IOCTL_AMDGPU_WAIT_CS == 0xC0206449, "AMDGPU_WAIT_CS");
+_Static_assert(GC_IOCTL_AMDGPU_GEM_OP == 0xC0106450, "AMDGPU_GEM_OP");
+_Static_assert(GC_IOCTL_AMDGPU_GEM_USERPTR == 0xC0186451, "AMDGPU_GEM_USERPTR");
+_Static_assert(GC_IOCTL_AMDGPU_WAIT_FENCES == 0xC0186452, "AMDGPU_WAIT_FENCES");
+
+/* ---- NVDLA uapi: nvdla/sw kmd/port/linux/include/nvdla_ioctl.h ---- */
+#define GC_NVDLA_MAX_BUFFERS_PER_TASK 6144
+#define GC_NVDLA_NO_TIMEOUT 0xffffffffu
+struct gc_nvdla_mem_handle { uint32_t handle, reserved; uint64_t offset; };
+struct gc_nvdla_ioctl_submit_task { uint32_t num_addresses, timeout; uint64_t address_list; };
+struct gc_nvdla_submit_args { uint64_t tasks; uint16_t num_tasks, flags; uint32_t version; };
+struct gc_nvdla_gem_create_args { uint32_t handle, flags; uint64_t size; };
+struct gc_nvdla_gem_map_offset_args { uint32_t handle, reserved; uint64_t offset; };
+struct gc_nvdla_gem_destroy_args { uint32_t handle; };
+/* gemcheck's simulated engine operation (ir/calls/nvdla.ts): it stands in for the network
+ * descriptors real firmware reads from the buffers. It follows tasks[0] in memory, where the
+ * kernel never looks (num_tasks is 1; nvdla_submit copies sizeof(tasks[0])), so a real NVDLA
+ * sees exactly nvdla_ioctl.h's submit. */
+struct gc_nvdla_engine_op { uint32_t op; int16_t dst, src; uint32_t len, value; };
+struct gc_nvdla_task_sim { struct gc_nvdla_ioctl_submit_task task; struct gc_nvdla_engine_op engine; };
+/* gemcheck's debug query on the NVDLA device (not NVDLA uapi: a real one answers EINVAL) */
+struct gc_nvdla_bo_info { uint32_t handle, _pad; uint64_t dma_addr; };
+
+#define GC_IOCTL_NVDLA_SUBMIT GC_IOC(_IOC_READ | _IOC_WRITE, 0x40, struct gc_nvdla_submit_args)
+#define GC_IOCTL_NVDLA_GEM_CREATE GC_IOC(_IOC_READ | _IOC_WRITE, 0x41, struct gc_nvdla_gem_create_args)
+#define GC_IOCTL_NVDLA_GEM_MMAP GC_IOC(_IOC_READ | _IOC_WRITE, 0x42, struct gc_nvdla_gem_map_offset_args)
+#define GC_IOCTL_NVDLA_GEM_DESTROY GC_IOC(_IOC_READ | _IOC_WRITE, 0x43, struct gc_nvdla_gem_destroy_args)
+#define GC_IOCTL_NVDLA_BO_INFO GC_IOC(_IOC_READ | _IOC_WRITE, 0x70, struct gc_nvdla_bo_info)
+
+_Static_assert(sizeof(struct gc_nvdla_mem_handle) == 16, "nvdla_mem_handle");
+_Static_assert(sizeof(struct gc_nvdla_ioctl_submit_task) == 16, "nvdla_ioctl_submit_task");
+_Static_assert(sizeof(struct gc_nvdla_submit_args) == 16, "nvdla_submit_args");
+_Static_assert(sizeof(struct gc_nvdla_gem_create_args) == 16, "nvdla_gem_create_args");
+_Static_assert(sizeof(struct gc_nvdla_gem_map_offset_args) == 16, "nvdla_gem_map_offset_args");
+_Static_assert(sizeof(struct gc_nvdla_gem_destroy_args) == 4, "nvdla_gem_destroy_args");
+_Static_assert(GC_IOCTL_NVDLA_SUBMIT == 0xC0106440, "NVDLA_SUBMIT");
+_Static_assert(GC_IOCTL_NVDLA_GEM_CREATE == 0xC0106441, "NVDLA_GEM_CREATE");
+_Static_assert(GC_IOCTL_NVDLA_GEM_MMAP == 0xC0106442, "NVDLA_GEM_MMAP");
+_Static_assert(GC_IOCTL_NVDLA_GEM_DESTROY == 0xC0046443, "NVDLA_GEM_DESTROY");
+
 /* ---- call table ---- */
 
 enum field { F_FD, F_DMABUF, F_NAME, F_HANDLE, F_SIZE, F_PITCH, F_OFFSET, F_MAGIC, F_FENCE,
-             F_MAP, F_DIGEST, F_COUNT, F_NONE = -1 };
+             F_MAP, F_DIGEST, F_CTX, F_SEQ, F_STATUS, F_FIRST, F_VALUE, F_DOMAIN, F_VISIBLE,
+             F_PINS, F_ALIGNMENT, F_DOMAINS, F_FLAGS, F_DMA_ADDR, F_COUNT, F_NONE = -1 };
 static const char *const field_names[F_COUNT] = {
   "fd", "dmabuf", "name", "handle", "size", "pitch", "offset", "magic", "fence", "map", "digest",
+  "ctx", "seq", "status", "first", "value", "domain", "visible", "pins", "alignment", "domains",
+  "flags", "dma_addr",
 };
 
 enum op { OP_OPEN, OP_CLOSE, OP_DUP, OP_GEM_CLOSE, OP_GEM_FLINK, OP_GEM_OPEN, OP_PRIME_H2FD,
           OP_PRIME_FD2H, OP_CREATE_DUMB, OP_MAP_DUMB, OP_DESTROY_DUMB, OP_GET_MAGIC,
           OP_AUTH_MAGIC, OP_FENCE_ATTACH, OP_FENCE_SIGNAL, OP_RO_CREATE, OP_MMAP, OP_MUNMAP,
-          OP_MPROTECT, OP_WRITE, OP_READ, OP_COUNT };
+          OP_MPROTECT, OP_WRITE, OP_READ, OP_AMDGPU_GEM_CREATE, OP_AMDGPU_GEM_MMAP,
+          OP_AMDGPU_GEM_USERPTR, OP_AMDGPU_GEM_OP, OP_AMDGPU_GEM_WAIT_IDLE, OP_AMDGPU_CTX_ALLOC,
+          OP_AMDGPU_CTX_FREE, OP_AMDGPU_CS, OP_AMDGPU_CS_COMPLETE, OP_AMDGPU_WAIT_CS,
+          OP_AMDGPU_WAIT_FENCES, OP_AMDGPU_INFO, OP_AMDGPU_BO_INFO, OP_AMDGPU_BO_PIN,
+          OP_AMDGPU_BO_UNPIN, OP_NVDLA_GEM_CREATE, OP_NVDLA_GEM_MMAP, OP_NVDLA_GEM_DESTROY,
+          OP_NVDLA_SUBMIT, OP_NVDLA_BO_INFO, OP_COUNT };
 
-#define MAX_ARGS 5
-#define MAX_OUTS 3
+#define MAX_ARGS 13
+#define MAX_OUTS 4
 struct opdesc {
   const char *name;
   int nargs;
@@ -126,6 +325,27 @@ static const struct opdesc ops[OP_COUNT] = {
   [OP_MPROTECT] = {"mprotect", 2, 0, {0}, 0},
   [OP_WRITE] = {"write", 4, 0, {0}, 0},
   [OP_READ] = {"read", 3, 1, {F_DIGEST}, 0},
+  [OP_AMDGPU_GEM_CREATE] = {"amdgpu_gem_create", 5, 1, {F_HANDLE}, 1},
+  [OP_AMDGPU_GEM_MMAP] = {"amdgpu_gem_mmap", 2, 1, {F_OFFSET}, 1},
+  [OP_AMDGPU_GEM_USERPTR] = {"amdgpu_gem_userptr", 4, 1, {F_HANDLE}, 1},
+  [OP_AMDGPU_GEM_OP] = {"amdgpu_gem_op", 4, 4, {F_SIZE, F_ALIGNMENT, F_DOMAINS, F_FLAGS}, 1},
+  [OP_AMDGPU_GEM_WAIT_IDLE] = {"amdgpu_gem_wait_idle", 3, 1, {F_STATUS}, 1},
+  [OP_AMDGPU_CTX_ALLOC] = {"amdgpu_ctx_alloc", 1, 1, {F_CTX}, 1},
+  [OP_AMDGPU_CTX_FREE] = {"amdgpu_ctx_free", 2, 0, {0}, 1},
+  [OP_AMDGPU_CS] = {"amdgpu_cs", 5, 1, {F_SEQ}, 1},
+  [OP_AMDGPU_CS_COMPLETE] = {"amdgpu_cs_complete", 3, 0, {0}, 1},
+  [OP_AMDGPU_WAIT_CS] = {"amdgpu_wait_cs", 4, 1, {F_STATUS}, 1},
+  [OP_AMDGPU_WAIT_FENCES] = {"amdgpu_wait_fences", 6, 2, {F_STATUS, F_FIRST}, 1},
+  [OP_AMDGPU_INFO] = {"amdgpu_info", 2, 1, {F_VALUE}, 1},
+  [OP_AMDGPU_BO_INFO] = {"amdgpu_bo_info", 2, 3, {F_DOMAIN, F_VISIBLE, F_PINS}, 1},
+  [OP_AMDGPU_BO_PIN] = {"amdgpu_bo_pin", 3, 0, {0}, 1},
+  [OP_AMDGPU_BO_UNPIN] = {"amdgpu_bo_unpin", 2, 0, {0}, 1},
+  [OP_NVDLA_GEM_CREATE] = {"nvdla_gem_create", 3, 1, {F_HANDLE}, 1},
+  [OP_NVDLA_GEM_MMAP] = {"nvdla_gem_mmap", 2, 1, {F_OFFSET}, 1},
+  [OP_NVDLA_GEM_DESTROY] = {"nvdla_gem_destroy", 2, 0, {0}, 1},
+  /* fd num h0 o0 h1 o1 h2 o2 op dst src len value: h0..h2 are dma-buf fds: fd_args 85 = bits 0, 2, 4, 6 */
+  [OP_NVDLA_SUBMIT] = {"nvdla_submit", 13, 0, {0}, 85},
+  [OP_NVDLA_BO_INFO] = {"nvdla_bo_info", 2, 1, {F_DMA_ADDR}, 1},
 };
 
 struct arg {
@@ -298,6 +518,55 @@ static int xioctl(int fd, unsigned long req, void *arg) {
 
 static uint64_t sext(int v) { return (uint64_t)(int64_t)v; }
 
+/* The address list of nvdla_submit: NVDLA_LIST_ENTRIES (3) entries at the end of a page whose
+ * next page is unmapped (PROT_NONE). Made once; not a program mapping. */
+#define NVDLA_LIST_ENTRIES 3
+static struct gc_nvdla_mem_handle *nvdla_address_list(void) {
+  static struct gc_nvdla_mem_handle *list;
+  if (!list) {
+    uint8_t *p = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED || mprotect(p + page_size, page_size, PROT_NONE)) abort();
+    list = (struct gc_nvdla_mem_handle *)(p + page_size) - NVDLA_LIST_ENTRIES;
+  }
+  return list;
+}
+
+/* A device given by driver name (`drv:<name>` or `drv:<name>:<n>` in a dev line,
+ * PROTOCOL.md): the n-th (default 0th) /dev/dri node of the wanted kind (card* primary,
+ * renderD* render) whose DRM_IOCTL_VERSION name is <name>. Writes its path to out; -1 if
+ * there is none. Each candidate is opened, asked and closed again, so the fds a program gets
+ * are unchanged. */
+static int find_drm_node(const char *spec, int render, char *out, size_t outsz) {
+  char want[64];
+  unsigned long nth = 0;
+  const char *colon = strchr(spec, ':');
+  size_t wlen = colon ? (size_t)(colon - spec) : strlen(spec);
+  if (wlen == 0 || wlen >= sizeof want) return -1;
+  memcpy(want, spec, wlen);
+  want[wlen] = 0;
+  if (colon) {
+    char *end;
+    nth = strtoul(colon + 1, &end, 10);
+    if (!colon[1] || *end) return -1;
+  }
+  for (int i = 0; i < 64; i++) {
+    char path[64], name[64];
+    snprintf(path, sizeof path, render ? "/dev/dri/renderD%d" : "/dev/dri/card%d", render ? 128 + i : i);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) continue;
+    struct gc_drm_version v = {.name_len = sizeof name - 1, .name = name};
+    memset(name, 0, sizeof name);
+    int err = xioctl(fd, GC_IOCTL_VERSION, &v);
+    close(fd);
+    if (err || v.name_len != wlen || memcmp(name, want, wlen)) continue;
+    if (nth-- == 0) {
+      snprintf(out, outsz, "%s", path);
+      return 0;
+    }
+  }
+  return -1;
+}
+
 /* Run one call with resolved args; fill *r. Integer args are narrowed by C assignment. */
 static void run_call(int op, const uint64_t *a, struct result *r) {
   int e = 0;
@@ -314,6 +583,9 @@ static void run_call(int op, const uint64_t *a, struct result *r) {
   switch (op) {
   case OP_OPEN: {
     const char *path = a[0] < MAX_DEVS && a[1] < 2 ? dev_path[a[0]][a[1]] : NULL;
+    char found[64];
+    if (path && !strncmp(path, "drv:", 4))
+      path = find_drm_node(path + 4, (int)a[1], found, sizeof found) ? NULL : found;
     if (!path) { e = ENOENT; break; }
     int nfd = open(path, O_RDWR | O_CLOEXEC);
     if (nfd < 0) e = errno;
@@ -449,6 +721,161 @@ static void run_call(int op, const uint64_t *a, struct result *r) {
     } else if (op == OP_READ) {
       r->out[0] = digest;
     }
+    break;
+  }
+  case OP_AMDGPU_GEM_CREATE: {
+    struct gc_amdgpu_gem_create s = {.in = {.bo_size = a[1], .alignment = a[2], .domains = a[3],
+                                            .domain_flags = a[4]}};
+    if (!(e = xioctl(fd, GC_IOCTL_AMDGPU_GEM_CREATE, &s))) r->out[0] = s.out.handle;
+    break;
+  }
+  case OP_AMDGPU_GEM_MMAP: {
+    struct gc_amdgpu_gem_mmap s = {.in = {.handle = (uint32_t)a[1]}};
+    if (!(e = xioctl(fd, GC_IOCTL_AMDGPU_GEM_MMAP, &s))) r->out[0] = s.out.addr_ptr;
+    break;
+  }
+  case OP_AMDGPU_GEM_USERPTR: {
+    struct gc_amdgpu_gem_userptr s = {.addr = a[1], .size = a[2], .flags = (uint32_t)a[3]};
+    if (!(e = xioctl(fd, GC_IOCTL_AMDGPU_GEM_USERPTR, &s))) r->out[0] = s.handle;
+    break;
+  }
+  case OP_AMDGPU_GEM_OP: {
+    /* GET_GEM_CREATE_INFO writes a drm_amdgpu_gem_create_in at the user pointer in value: ours
+     * (the program's value is unused); SET_PLACEMENT and others take value as given */
+    struct gc_amdgpu_gem_create_in info = {0};
+    struct gc_amdgpu_gem_op s = {.handle = (uint32_t)a[1], .op = (uint32_t)a[2], .value = a[3]};
+    if (s.op == GC_AMDGPU_GEM_OP_GET_GEM_CREATE_INFO) s.value = (uint64_t)(uintptr_t)&info;
+    if (!(e = xioctl(fd, GC_IOCTL_AMDGPU_GEM_OP, &s))) {
+      r->out[0] = info.bo_size;
+      r->out[1] = info.alignment;
+      r->out[2] = info.domains;
+      r->out[3] = info.domain_flags;
+    }
+    break;
+  }
+  case OP_AMDGPU_GEM_WAIT_IDLE: {
+    struct gc_amdgpu_gem_wait_idle s = {.in = {.handle = (uint32_t)a[1], .timeout = a[2]}};
+    if (!(e = xioctl(fd, GC_IOCTL_AMDGPU_GEM_WAIT_IDLE, &s))) r->out[0] = s.out.status;
+    break;
+  }
+  case OP_AMDGPU_CTX_ALLOC: {
+    struct gc_amdgpu_ctx s = {.in = {.op = GC_AMDGPU_CTX_OP_ALLOC_CTX}};
+    if (!(e = xioctl(fd, GC_IOCTL_AMDGPU_CTX, &s))) r->out[0] = s.alloc.ctx_id;
+    break;
+  }
+  case OP_AMDGPU_CTX_FREE: {
+    struct gc_amdgpu_ctx s = {.in = {.op = GC_AMDGPU_CTX_OP_FREE_CTX, .ctx_id = (uint32_t)a[1]}};
+    e = xioctl(fd, GC_IOCTL_AMDGPU_CTX, &s);
+    break;
+  }
+  case OP_AMDGPU_CS: {
+    /* a BO_HANDLES chunk with the nonzero handles of bo0..bo2 in order (none: no chunk), and one
+     * gfx IB chunk: an empty IB (ib_bytes 0 at va 0), since the simulated GPU runs no commands */
+    struct gc_amdgpu_bo_list_entry bos[3];
+    uint32_t nbos = 0;
+    for (int j = 2; j < 5; j++)
+      if ((uint32_t)a[j]) bos[nbos++] = (struct gc_amdgpu_bo_list_entry){.bo_handle = (uint32_t)a[j]};
+    struct gc_amdgpu_bo_list_in list = {.bo_number = nbos, .bo_info_size = sizeof bos[0],
+                                        .bo_info_ptr = (uint64_t)(uintptr_t)bos};
+    struct gc_amdgpu_cs_chunk_ib ib = {.ip_type = GC_AMDGPU_HW_IP_GFX};
+    struct gc_amdgpu_cs_chunk chunks[2];
+    uint64_t chunk_ptrs[2];
+    uint32_t nchunks = 0;
+    if (nbos)
+      chunks[nchunks++] = (struct gc_amdgpu_cs_chunk){GC_AMDGPU_CHUNK_ID_BO_HANDLES, sizeof list / 4,
+                                                      (uint64_t)(uintptr_t)&list};
+    chunks[nchunks++] = (struct gc_amdgpu_cs_chunk){GC_AMDGPU_CHUNK_ID_IB, sizeof ib / 4,
+                                                    (uint64_t)(uintptr_t)&ib};
+    for (uint32_t j = 0; j < nchunks; j++) chunk_ptrs[j] = (uint64_t)(uintptr_t)&chunks[j];
+    struct gc_amdgpu_cs s = {.in = {.ctx_id = (uint32_t)a[1], .num_chunks = nchunks,
+                                    .chunks = (uint64_t)(uintptr_t)chunk_ptrs}};
+    if (!(e = xioctl(fd, GC_IOCTL_AMDGPU_CS, &s))) r->out[0] = s.out.handle;
+    break;
+  }
+  case OP_AMDGPU_CS_COMPLETE: {
+    struct gc_amdgpu_cs_complete s = {.ctx_id = (uint32_t)a[1], .seq = a[2]};
+    e = xioctl(fd, GC_IOCTL_AMDGPU_CS_COMPLETE, &s);
+    break;
+  }
+  case OP_AMDGPU_WAIT_CS: {
+    struct gc_amdgpu_wait_cs s = {.in = {.handle = a[2], .timeout = a[3],
+                                         .ip_type = GC_AMDGPU_HW_IP_GFX, .ctx_id = (uint32_t)a[1]}};
+    if (!(e = xioctl(fd, GC_IOCTL_AMDGPU_WAIT_CS, &s))) r->out[0] = s.out.status;
+    break;
+  }
+  case OP_AMDGPU_WAIT_FENCES: {
+    struct gc_amdgpu_fence f[2] = {
+      {.ctx_id = (uint32_t)a[1], .ip_type = GC_AMDGPU_HW_IP_GFX, .seq_no = a[2]},
+      {.ctx_id = (uint32_t)a[1], .ip_type = GC_AMDGPU_HW_IP_GFX, .seq_no = a[3]},
+    };
+    struct gc_amdgpu_wait_fences s = {.in = {.fences = (uint64_t)(uintptr_t)f, .fence_count = 2,
+                                             .wait_all = (uint32_t)a[4], .timeout_ns = a[5]}};
+    if (!(e = xioctl(fd, GC_IOCTL_AMDGPU_WAIT_FENCES, &s))) {
+      r->out[0] = s.out.status;
+      r->out[1] = s.out.first_signaled;
+    }
+    break;
+  }
+  case OP_AMDGPU_INFO: {
+    uint64_t value = 0; /* VRAM_USAGE, GTT_USAGE, VIS_VRAM_USAGE: a u64 */
+    struct gc_amdgpu_info s = {.return_pointer = (uint64_t)(uintptr_t)&value,
+                               .return_size = sizeof value, .query = (uint32_t)a[1]};
+    if (!(e = xioctl(fd, GC_IOCTL_AMDGPU_INFO, &s))) r->out[0] = value;
+    break;
+  }
+  case OP_AMDGPU_BO_INFO: {
+    struct gc_amdgpu_bo_info s = {.handle = (uint32_t)a[1]};
+    if (!(e = xioctl(fd, GC_IOCTL_AMDGPU_BO_INFO, &s))) {
+      r->out[0] = s.domain;
+      r->out[1] = s.visible;
+      r->out[2] = s.pins;
+    }
+    break;
+  }
+  case OP_AMDGPU_BO_PIN: {
+    struct gc_amdgpu_bo_pin s = {.handle = (uint32_t)a[1], .domain = (uint32_t)a[2]};
+    e = xioctl(fd, GC_IOCTL_AMDGPU_BO_PIN, &s);
+    break;
+  }
+  case OP_AMDGPU_BO_UNPIN: {
+    struct gc_amdgpu_bo_unpin s = {.handle = (uint32_t)a[1]};
+    e = xioctl(fd, GC_IOCTL_AMDGPU_BO_UNPIN, &s);
+    break;
+  }
+  case OP_NVDLA_GEM_CREATE: {
+    struct gc_nvdla_gem_create_args s = {.flags = (uint32_t)a[2], .size = a[1]};
+    if (!(e = xioctl(fd, GC_IOCTL_NVDLA_GEM_CREATE, &s))) r->out[0] = s.handle;
+    break;
+  }
+  case OP_NVDLA_GEM_MMAP: {
+    struct gc_nvdla_gem_map_offset_args s = {.handle = (uint32_t)a[1]};
+    if (!(e = xioctl(fd, GC_IOCTL_NVDLA_GEM_MMAP, &s))) r->out[0] = s.offset;
+    break;
+  }
+  case OP_NVDLA_GEM_DESTROY: {
+    struct gc_nvdla_gem_destroy_args s = {.handle = (uint32_t)a[1]};
+    e = xioctl(fd, GC_IOCTL_NVDLA_GEM_DESTROY, &s);
+    break;
+  }
+  case OP_NVDLA_SUBMIT: {
+    /* one task; its address list {dma-buf fd, offset} x 3 ends where an unmapped page begins,
+     * so num_addresses > 3 makes the kernel's copy_from_user fault (EFAULT), as the model says */
+    struct gc_nvdla_mem_handle *list = nvdla_address_list();
+    for (int j = 0; j < 3; j++)
+      list[j] = (struct gc_nvdla_mem_handle){.handle = (uint32_t)a[2 + 2 * j], .offset = a[3 + 2 * j]};
+    struct gc_nvdla_task_sim t = {
+      .task = {.num_addresses = (uint32_t)a[1], .timeout = GC_NVDLA_NO_TIMEOUT,
+               .address_list = (uint64_t)(uintptr_t)list},
+      .engine = {.op = (uint32_t)a[8], .dst = (int16_t)a[9], .src = (int16_t)a[10],
+                 .len = (uint32_t)a[11], .value = (uint32_t)a[12]},
+    };
+    struct gc_nvdla_submit_args s = {.tasks = (uint64_t)(uintptr_t)&t, .num_tasks = 1};
+    e = xioctl(fd, GC_IOCTL_NVDLA_SUBMIT, &s);
+    break;
+  }
+  case OP_NVDLA_BO_INFO: {
+    struct gc_nvdla_bo_info s = {.handle = (uint32_t)a[1]};
+    if (!(e = xioctl(fd, GC_IOCTL_NVDLA_BO_INFO, &s))) r->out[0] = s.dma_addr;
     break;
   }
   }

@@ -157,7 +157,8 @@ describe('executor: malformed input', () => {
     ['unknown op', ['open 0 0', 'frobnicate 1'], 'bad 1 1 unknown op'],
     ['too few args', ['open 0'], 'bad 1 0 open takes 2 args, got 1'],
     ['too many args', ['close 3 4'], 'bad 1 0 close takes 1 args, got 2'],
-    ['way too many args', ['close 1 2 3 4 5 6 7 8'], 'bad 1 0 too many args'],
+    ['way too many args', ['close 1 2 3 4 5 6 7 8 9 10 11 12 13 14'], 'bad 1 0 too many args'],
+    ['one arg short of the longest call', ['nvdla_submit 3 1 2 3 4 5 6 7 8 9 10 11'], 'bad 1 0 nvdla_submit takes 13 args, got 12'],
     ['empty hex', ['close 0x'], 'bad 1 0 bad integer'],
     ['junk in decimal', ['close 12a'], 'bad 1 0 bad integer'],
     ['65-bit decimal', ['close 18446744073709551616'], 'bad 1 0 bad integer'],
@@ -374,6 +375,43 @@ describe('executor: devices and fds', () => {
     ]);
     expect(r[0]).toEqual(ok(0, { fd: 3n }));
     for (let k = 1; k < r.length; k++) expect(r[k]).toEqual(err(k, ENOTTY));
+  });
+
+  it('passes amdgpu and NVDLA ioctls to the kernel (ENOTTY on a file, EBADF on a closed fd)', () => {
+    const calls = [
+      'amdgpu_gem_create FD 4096 0 4 0',
+      'amdgpu_gem_mmap FD 1',
+      'amdgpu_gem_userptr FD 0x7f0000000000 4096 9',
+      'amdgpu_gem_op FD 1 0 0',
+      'amdgpu_gem_op FD 1 1 4',
+      'amdgpu_gem_wait_idle FD 1 0',
+      'amdgpu_ctx_alloc FD',
+      'amdgpu_ctx_free FD 1',
+      'amdgpu_cs FD 1 1 0 2',
+      'amdgpu_cs FD 1 0 0 0',
+      'amdgpu_cs_complete FD 1 1',
+      'amdgpu_wait_cs FD 1 1 0',
+      'amdgpu_wait_fences FD 1 1 2 1 0',
+      'amdgpu_info FD 16',
+      'amdgpu_bo_info FD 1',
+      'amdgpu_bo_pin FD 1 4',
+      'amdgpu_bo_unpin FD 1',
+      'nvdla_gem_create FD 4096 0',
+      'nvdla_gem_mmap FD 1',
+      'nvdla_gem_destroy FD 1',
+      'nvdla_submit FD 3 5 0 6 0 7 0 1 0 0 16 7',
+      'nvdla_submit FD 6144 5 0 6 0 7 0 1 0 0 16 7',
+      'nvdla_bo_info FD 1',
+    ];
+    const r = run1(['open 0 0', ...calls.map((c) => c.replace('FD', 'r0.fd')), ...calls.map((c) => c.replace('FD', '77'))]);
+    expect(r[0]).toEqual(ok(0, { fd: 3n }));
+    for (let k = 1; k <= calls.length; k++) expect(r[k]).toEqual(err(k, ENOTTY));
+    for (let k = calls.length + 1; k < r.length; k++) expect(r[k]).toEqual(err(k, EBADF));
+  });
+
+  it('opens a device by driver name (drv:<name>): none here, so ENOENT; a malformed spec too', () => {
+    const out = exec(['dev 0 drv:amdgpu drv:amdgpu', 'dev 1 drv:nvdla:1 -', 'dev 2 drv: drv:vgem:x', 'prog 1', 'open 0 0', 'open 0 1', 'open 1 0', 'open 2 0', 'open 2 1', 'end']);
+    expect(out).toEqual(['ready', ...[0, 1, 2, 3, 4].map((k) => `res 1 ${k} err 2`), 'done 1']);
   });
 
   it('starts every program at fd 3 and map 1, whatever the last one left open', () => {
@@ -781,5 +819,172 @@ int main(void) {
     expect(c.complete[1]?.results).toEqual([ok(0, { fd: 3n }), ok(1, { map: 1n }), ok(2), ok(3, { digest: 3939332522n })]);
     expect(out).toContain('exit 20 3');
     expect(out.filter((l) => l.startsWith('out 20 '))).toHaveLength(6);
+  });
+});
+
+// The bytes each new op hands the kernel: the executor built with its ioctl() routed through a
+// tracer (a second translation unit) that prints the request number and the struct — and, for
+// the ioctls that carry pointers, the arrays they point to — then makes the real syscall.
+const TRACER = String.raw`
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/ioctl.h>
+static void hex(const void *p, size_t n) {
+  fputc(' ', stderr);
+  for (size_t i = 0; i < n; i++) fprintf(stderr, "%02x", ((const unsigned char *)p)[i]);
+}
+int gc_test_ioctl(int fd, unsigned long req, ...) {
+  va_list ap;
+  va_start(ap, req);
+  void *arg = va_arg(ap, void *);
+  va_end(ap);
+  fprintf(stderr, "ioctl %08lx", req);
+  hex(arg, _IOC_SIZE(req));
+  uint64_t p0;
+  memcpy(&p0, arg, 8);
+  if (req == 0xC0106440u) { /* NVDLA_SUBMIT: tasks[0] and what follows it, the address list */
+    const unsigned char *t = (const unsigned char *)(uintptr_t)p0;
+    uint64_t list;
+    memcpy(&list, t + 8, 8);
+    hex(t, 32);
+    hex((const void *)(uintptr_t)list, 48);
+  } else if (req == 0xC0186444u) { /* AMDGPU_CS: each chunk and its data */
+    uint32_t n;
+    uint64_t chunks;
+    memcpy(&n, (char *)arg + 8, 4);
+    memcpy(&chunks, (char *)arg + 16, 8);
+    for (uint32_t i = 0; i < n; i++) {
+      const unsigned char *c = (const unsigned char *)(uintptr_t)((uint64_t *)(uintptr_t)chunks)[i];
+      uint32_t dw;
+      uint64_t data;
+      memcpy(&dw, c + 4, 4);
+      memcpy(&data, c + 8, 8);
+      hex(c, 16);
+      hex((const void *)(uintptr_t)data, dw * 4);
+      if (c[0] == 6) { /* BO_HANDLES: the entries */
+        uint32_t num, sz;
+        uint64_t ptr;
+        memcpy(&num, (char *)(uintptr_t)data + 8, 4);
+        memcpy(&sz, (char *)(uintptr_t)data + 12, 4);
+        memcpy(&ptr, (char *)(uintptr_t)data + 16, 8);
+        hex((const void *)(uintptr_t)ptr, (size_t)num * sz);
+      }
+    }
+  } else if (req == 0xC0186452u) { /* AMDGPU_WAIT_FENCES: the two fences */
+    hex((const void *)(uintptr_t)p0, 48);
+  }
+  fputc('\n', stderr);
+  return (int)syscall(SYS_ioctl, fd, req, arg);
+}
+`;
+
+const le = (bits: 8 | 16 | 32 | 64, v: bigint | number): string => {
+  const n = BigInt.asUintN(bits, BigInt(v));
+  let s = '';
+  for (let i = 0; i < bits / 8; i++) s += ((n >> BigInt(8 * i)) & 0xffn).toString(16).padStart(2, '0');
+  return s;
+};
+const u32 = (v: bigint | number) => le(32, v);
+const u64 = (v: bigint | number) => le(64, v);
+
+describe('executor: amdgpu and NVDLA structs as the kernel sees them', () => {
+  let traced = '';
+  beforeAll(() => {
+    traced = path.join(dir, 'gemcheck-exec-traced');
+    const tracer = path.join(dir, 'tracer.c');
+    fs.writeFileSync(tracer, TRACER);
+    const cc = spawnSync('gcc', ['-O1', '-static', '-Wall', '-Werror', '-Dioctl=gc_test_ioctl', '-o', traced, path.join(here, 'gemcheck-exec.c'), tracer], { encoding: 'utf8' });
+    if (cc.status !== 0) throw new Error(`gcc failed: ${cc.error?.message ?? cc.stderr}`);
+  });
+
+  /** The ioctl lines the traced executor printed for one call on a regular file. */
+  function trace(call: string): string[][] {
+    const input = [...devLines(), 'prog 1', 'open 0 0', call, 'end', 'quit'];
+    const r = spawnSync(traced, [], { input: input.map((l) => `${l}\n`).join(''), encoding: 'utf8', timeout: 20_000 });
+    expect(r.stdout).toContain('res 1 1 err 25');
+    return r.stderr.split('\n').filter((l) => l.startsWith('ioctl ')).map((l) => l.split(' ').slice(1));
+  }
+
+  const cases: [string, string, string[]][] = [
+    ['amdgpu_gem_create r0.fd 0x10000 4096 6 0x1001', 'c0206440', [u64(0x10000) + u64(4096) + u64(6) + u64(0x1001)]],
+    ['amdgpu_gem_mmap r0.fd 0x100000007', 'c0086441', [u32(7) + u32(0)]],
+    ['amdgpu_gem_userptr r0.fd 0x7f0000001000 8192 0x10000000b', 'c0186451', [u64(0x7f0000001000n) + u64(8192) + u32(0xb) + u32(0)]],
+    ['amdgpu_gem_op r0.fd 3 1 6', 'c0106450', [u32(3) + u32(1) + u64(6)]],
+    ['amdgpu_gem_wait_idle r0.fd 2 -1', 'c0106447', [u32(2) + u32(0) + u64(-1)]],
+    ['amdgpu_ctx_alloc r0.fd', 'c0106442', [u32(1) + u32(0) + u32(0) + u32(0)]],
+    ['amdgpu_ctx_free r0.fd 5', 'c0106442', [u32(2) + u32(0) + u32(5) + u32(0)]],
+    ['amdgpu_cs_complete r0.fd 2 9', '40106470', [u32(2) + u32(0) + u64(9)]],
+    ['amdgpu_wait_cs r0.fd 2 9 1000', 'c0206449', [u64(9) + u64(1000) + u32(0) + u32(0) + u32(0) + u32(2)]],
+    ['amdgpu_bo_info r0.fd 4', 'c0106471', [u32(4) + u32(0) + u32(0) + u32(0)]],
+    ['amdgpu_bo_pin r0.fd 4 2', '40086472', [u32(4) + u32(2)]],
+    ['amdgpu_bo_unpin r0.fd 4', '40086473', [u32(4) + u32(0)]],
+    ['nvdla_gem_create r0.fd 0x100001000 1', 'c0106441', [u32(0) + u32(1) + u64(0x100001000n)]],
+    ['nvdla_gem_mmap r0.fd 3', 'c0106442', [u32(3) + u32(0) + u64(0)]],
+    ['nvdla_gem_destroy r0.fd 3', 'c0046443', [u32(3)]],
+    ['nvdla_bo_info r0.fd 3', 'c0106470', [u32(3) + u32(0) + u64(0)]],
+  ];
+  for (const [call, req, bytes] of cases) {
+    it(`${call.split(' ')[0]}: request ${req}, the uapi struct`, () => {
+      const [t] = trace(call);
+      expect(t?.[0]).toBe(req);
+      expect(t?.slice(1)).toEqual(bytes);
+    });
+  }
+
+  it('amdgpu_info: DRM_IOW with an 8-byte return buffer and the query', () => {
+    const [t] = trace('amdgpu_info r0.fd 0x17');
+    expect(t?.[0]).toBe('40206445');
+    expect(t![1]!.slice(16)).toBe(u32(8) + u32(0x17) + '00'.repeat(16));
+  });
+
+  it('amdgpu_gem_op GET_GEM_CREATE_INFO: value becomes a pointer to the executor buffer', () => {
+    const [t] = trace('amdgpu_gem_op r0.fd 3 0 6');
+    expect(t![1]!.slice(0, 16)).toBe(u32(3) + u32(0));
+    expect(t![1]!.slice(16)).not.toBe(u64(6));
+  });
+
+  it('amdgpu_wait_fences: two gfx fences of the context', () => {
+    const [t] = trace('amdgpu_wait_fences r0.fd 2 5 6 1 77');
+    expect(t?.[0]).toBe('c0186452');
+    expect(t![1]!.slice(16)).toBe(u32(2) + u32(1) + u64(77));
+    expect(t?.[2]).toBe(u32(2) + u32(0) + u32(0) + u32(0) + u64(5) + u32(2) + u32(0) + u32(0) + u32(0) + u64(6));
+  });
+
+  it('amdgpu_cs: a BO_HANDLES chunk with the nonzero handles in order, then an empty gfx IB', () => {
+    const [t] = trace('amdgpu_cs r0.fd 3 7 0 2');
+    expect(t?.[0]).toBe('c0186444');
+    expect(t![1]).toBe(u32(3) + u32(0) + u32(2) + u32(0) + t![1]!.slice(32));
+    const [chunk0, list, entries, chunk1, ib] = t!.slice(2);
+    expect(chunk0!.slice(0, 16)).toBe(u32(6) + u32(6));
+    expect(list!.slice(0, 32)).toBe(u32(0) + u32(0) + u32(2) + u32(8));
+    expect(entries).toBe(u32(7) + u32(0) + u32(2) + u32(0));
+    expect(chunk1!.slice(0, 16)).toBe(u32(1) + u32(8));
+    expect(ib).toBe(u32(0) + u32(0) + u64(0) + u32(0) + u32(0) + u32(0) + u32(0));
+    // no BOs: only the IB chunk
+    const [t2] = trace('amdgpu_cs r0.fd 3 0 0 0');
+    expect(t2![1]!.slice(0, 32)).toBe(u32(3) + u32(0) + u32(1) + u32(0));
+    expect(t2![2]!.slice(0, 16)).toBe(u32(1) + u32(8));
+  });
+
+  it('nvdla_submit: one task, the address list of three {fd, offset}, the engine operation after the task', () => {
+    const [t] = trace('nvdla_submit r0.fd 2 5 64 1 0 -1 4096 2 1 -1 256 7');
+    expect(t?.[0]).toBe('c0106440');
+    expect(t![1]!.slice(16)).toBe(le(16, 1) + le(16, 0) + u32(0));
+    // the task {num_addresses, timeout, address_list}, then {op, dst, src, len, value}
+    expect(t![2]!.slice(0, 16)).toBe(u32(2) + u32(0xffffffff));
+    expect(t![2]!.slice(32)).toBe(u32(2) + le(16, 1) + le(16, -1) + u32(256) + u32(7));
+    // h1 = 1 is the executor's stdout: the harness fd rule makes it -1
+    expect(t![3]).toBe(u32(5) + u32(0) + u64(64) + u32(-1) + u32(0) + u64(0) + u32(-1) + u32(0) + u64(4096));
+  });
+
+  it('nvdla_submit: the list ends where unmapped memory begins (num > 3 faults in the kernel)', () => {
+    const input = [...devLines(), 'prog 1', 'open 0 0', 'nvdla_submit r0.fd 3 5 0 6 0 7 0 1 0 0 16 7', 'end', 'quit'];
+    const r = spawnSync(traced, [], { input: input.map((l) => `${l}\n`).join(''), encoding: 'utf8', timeout: 20_000 });
+    const list = BigInt(`0x${r.stderr.split('\n').find((l) => l.startsWith('ioctl c0106440'))!.split(' ')[3]!.slice(16, 32).match(/../g)!.reverse().join('')}`);
+    expect(Number((list + 48n) % 4096n)).toBe(0);
   });
 });

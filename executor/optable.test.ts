@@ -1,13 +1,17 @@
-// The C executor's op table (gemcheck-exec.c) is a copy of the TS call table (ir/calls.ts),
-// and PROTOCOL.md's call table documents both. These tests parse the C source and the
-// markdown and prove the three agree — op names, argument counts, which arguments are fds (the
+// The C executor's op table (gemcheck-exec.c) is a copy of the TS call table (ir/calls.ts) —
+// every call of every uapi, also those of devices the VM lacks (amdgpu, NVDLA), so a C repro
+// of any program runs every call — and PROTOCOL.md's call table documents both. These tests
+// parse the C source and the markdown and prove the three agree — op names, argument counts, which arguments are fds (the
 // harness fd rule), output fields and their order, and which fields are signed fds that
 // resolve to -1 when their producer failed — so a call added on one side only fails here.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CallDesc } from '../ir/calls.ts';
-import { GUEST_CALLS as CALLS } from '../kernel/guest.ts';
+import { CALLS, type CallDesc } from '../ir/calls.ts';
+import { DEVICE_NAMES, type DeviceName } from '../ir/devices.ts';
+import { seededRand } from '../fuzz/rand.ts';
+import { generateProgram, uapiOf } from '../fuzz/generate.ts';
+import { encodeProgram } from '../kernel/encode.ts';
 
 const here = import.meta.dirname;
 const C_SOURCE = readFileSync(join(here, 'gemcheck-exec.c'), 'utf8');
@@ -44,7 +48,7 @@ export function parseCTable(src: string): CTable {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => /^F_[A-Z0-9_]+$/.test(s) && s !== 'F_COUNT');
-  const fieldNames = [...match(src, /field_names\[F_COUNT\] = \{([^}]*)\}/, 'field_names')[1].matchAll(/"([a-z]+)"/g)].map((m) => m[1]);
+  const fieldNames = [...match(src, /field_names\[F_COUNT\] = \{([^}]*)\}/, 'field_names')[1].matchAll(/"([a-z_]+)"/g)].map((m) => m[1]);
   const fieldOf = (f: string) => {
     const i = fieldEnum.indexOf(f.trim());
     if (i < 0) throw new Error(`unknown field ${f}`);
@@ -142,6 +146,42 @@ describe('executor op table ≡ ir/calls.ts', () => {
     expect(compareTables(parseCTable(dropped), CALLS)).toContain('ro_create: in ir/calls.ts, not in the executor');
     const reordered = C_SOURCE.replace('{F_HANDLE, F_PITCH, F_SIZE}', '{F_HANDLE, F_SIZE, F_PITCH}');
     expect(compareTables(parseCTable(reordered), CALLS)).toEqual(['create_dumb: executor outputs [handle size pitch], ir/calls.ts [handle pitch size]']);
+  });
+
+  it('every call of every uapi (core, vgem, amdgpu, nvdla) has an executor op: no `unknown op` for any program', () => {
+    const ops = new Set(c.ops.map((o) => o.name));
+    const missing = Object.keys(CALLS).filter((op) => !ops.has(op));
+    expect(missing).toEqual([]);
+    for (const uapi of new Set(Object.values(CALLS).map((d) => d.uapi))) expect([...ops].some((o) => CALLS[o as keyof typeof CALLS]?.uapi === uapi), uapi).toBe(true);
+  });
+
+  it('the encoder sends every argument of every call: generated programs on every device parse against the C table', () => {
+    const byName = new Map(c.ops.map((o) => [o.name, o]));
+    const fieldOk = new Set(c.fields);
+    const seen = new Set<string>();
+    for (const d of DEVICE_NAMES) {
+      const devices: DeviceName[] = [d, d];
+      for (let i = 0; i < 150; i++) {
+        const p = generateProgram(seededRand(`optable:${d}:${i}`), { maxCalls: 24, devices: 2, uapi: uapiOf(devices) }, { devices });
+        encodeProgram(p).forEach((line, k) => {
+          const [op, ...args] = line.split(' ');
+          const o = byName.get(op);
+          expect(o, `${d} program ${i} call ${k}: ${line}`).toBeDefined();
+          expect(args.length, line).toBe(o!.nargs);
+          expect(args.length, line).toBe(CALLS[op as keyof typeof CALLS].args.length);
+          for (const a of args) {
+            const ref = /^r(\d+)\.([a-z_]+)$/.exec(a);
+            if (ref) {
+              expect(Number(ref[1])).toBeLessThan(k);
+              expect(fieldOk.has(ref[2]), `${line}: field ${ref[2]}`).toBe(true);
+            } else expect(a, line).toMatch(/^-?\d+$/);
+          }
+          seen.add(op);
+        });
+      }
+    }
+    // the generated programs reach every call of the language
+    expect(Object.keys(CALLS).filter((op) => !seen.has(op))).toEqual([]);
   });
 
   it('PROTOCOL.md documents the same calls, arguments and outputs', () => {

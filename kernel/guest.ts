@@ -54,7 +54,8 @@ export const GUEST_UAPI: ReadonlySet<Uapi> = new Set<Uapi>([
   ...(Object.keys(GUEST_DEVICES) as DeviceName[]).filter((d) => 'nodes' in GUEST_DEVICES[d]).flatMap((d) => DEVICES_REGISTRY[d].uapi),
 ]);
 
-/** The calls the executor implements: those of the uapis the guest offers. */
+/** The calls the VM can run: those of the uapis its devices offer (the executor has an op for
+ * every call, amdgpu's and NVDLA's too, but no VM device answers those). */
 export const GUEST_CALLS: Readonly<Record<string, CallDesc>> = Object.fromEntries(
   (Object.entries(CALLS) as [OpName, CallDesc][]).filter(([, d]) => GUEST_UAPI.has(d.uapi)),
 );

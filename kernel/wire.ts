@@ -52,7 +52,7 @@ export type ExecLine =
   | { type: 'timeout'; id: number }
   | { type: 'invalid'; text: string; reason: string };
 
-const FIELD = /^([a-z]+)=(-?\d+)$/;
+const FIELD = /^([a-z_]+)=(-?\d+)$/;
 const U64_MAX = (1n << 64n) - 1n;
 
 function parseId(s: string | undefined): number | null {
