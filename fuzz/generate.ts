@@ -14,7 +14,7 @@ import { DRM_RENDER_ALLOW, IOCTLS } from '../ir/ioctls.ts';
 import { lit, ref, type Arg, type Call, type Program } from '../ir/program.ts';
 import { analyze, emptyState, recordCall, resOf, type GenOptions, type GenState, type Res } from './analysis.ts';
 import { drawInt, intOrder, type Literals } from './domain.ts';
-import { HINTS, type CallCtx, type Need } from './hints.ts';
+import { HINTS, UAPI_WEIGHTS, type CallCtx, type Need } from './hints.ts';
 import { chance, pick, seededRand, weighted, type Rand } from './rand.ts';
 
 export type { GenOptions } from './analysis.ts';
@@ -60,7 +60,8 @@ function callTable(uapi: readonly Uapi[]): CallTable {
   let t = callTables.get(key);
   if (!t) {
     const ops = OPS.filter((op) => uapi.includes(CALLS[op].uapi));
-    t = { weights: ops.map((op) => [op, CALLS[op].weight]), offered: new Set(ops) };
+    const weight = (op: OpName) => Math.max(CALLS[op].weight, ...uapi.map((u) => UAPI_WEIGHTS[u]?.[op] ?? 0));
+    t = { weights: ops.map((op) => [op, weight(op)]), offered: new Set(ops) };
     callTables.set(key, t);
   }
   return t;
@@ -182,6 +183,11 @@ export class ProgramBuilder {
       if (w) return { arg: w.arg, res: w };
     }
     return { arg: lit(this.special(kind)) };
+  }
+
+  /** Whether the program's devices offer `op`. */
+  offers(op: OpName): boolean {
+    return this.table.offered.has(op);
   }
 
   /** Whether `op` can be made now (open stops at the file limit). */
