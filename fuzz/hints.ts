@@ -62,7 +62,7 @@ function fdOfOtherDevice(g: ProgramBuilder, dev: bigint): Filled {
  * buffer weigh more than on shmem devices, whose pages never move.
  */
 export const UAPI_WEIGHTS: Partial<Record<Uapi, Partial<Record<OpName, number>>>> = {
-  amdgpu: { read: 30, write: 30, mmap: 16, amdgpu_gem_mmap: 12, amdgpu_bo_pin: 6, amdgpu_gem_op: 6 },
+  amdgpu: { read: 50, write: 50, mmap: 16, amdgpu_gem_mmap: 12, amdgpu_bo_pin: 6, amdgpu_gem_op: 6, amdgpu_gem_create: 70, amdgpu_cs: 18 },
 };
 
 /** Share of CPU accesses that repeat an earlier access's mapping and offset. */
@@ -70,11 +70,12 @@ const REACCESS = 0.35;
 /** Where a call may move buffers (MOVES): the share of CPU accesses that touch again a buffer
  * accessed before — through the same mapping, at the same offset — after a call that may have
  * moved it (one made since, or one inserted now). */
-const REFAULT = 0.8;
-/** Share of those refaults that repeat a cleanly mapped access (handleOf), when there is one. */
-const CLEAN = 0.9;
+const REFAULT = 0.95;
+/** With no cleanly mapped access before (handleOf, sharedFor): the share of accesses that
+ * still draw a refault (REFAULT) of another one. */
+const DIRTY = 0.1;
 /** Share of the other accesses (no refault) that go through a cleanly made mapping, if any. */
-const CLEAN_MAP = 0.5;
+const CLEAN_MAP = 0.9;
 /** Share of the buffer arguments of MOVES calls that name a buffer accessed through a mapping. */
 const MOVE_MAPPED = 0.5;
 
@@ -96,7 +97,8 @@ interface Move {
 const MOVES: readonly (readonly [Move, number])[] = [
   // a CS moves a bo only when it is not where it prefers: it is not inserted, SET_PLACEMENT's is
   [{ op: 'amdgpu_cs', arg: 'bo0' }, 0],
-  [{ op: 'amdgpu_bo_pin', arg: 'handle' }, 2],
+  // and unpinned after (a scanout's pin and release), so that later calls can move it again
+  [{ op: 'amdgpu_bo_pin', arg: 'handle', then: 'amdgpu_bo_unpin' }, 2],
   [{ op: 'amdgpu_gem_op', arg: 'handle', then: 'amdgpu_cs' }, 2],
 ];
 const MOVE_ARG = new Map<OpName, number>(MOVES.map(([m]) => [m.op, CALLS[m.op].args.findIndex((a) => a.name === m.arg)]));
@@ -107,7 +109,7 @@ const MOVE_ARG = new Map<OpName, number>(MOVES.map(([m]) => [m.op, CALLS[m.op].a
  * resources by reference (no special values) and mapped the whole object (a length drawn as
  * the object's size): a mapping likely to work. */
 function handleOf(g: ProgramBuilder, x: Res, depth = 0): { readonly handle: Res; readonly clean: boolean } | undefined {
-  if (x.kind === 'handle') return { handle: x, clean: true };
+  if (x.kind === 'handle') return { handle: x, clean: cpuMappable(g, x) };
   if (x.kind === 'fd' || depth > 3) return undefined;
   const call = g.st.calls[x.arg.call];
   const descs: readonly ArgDesc[] = CALLS[call.op].args;
@@ -126,6 +128,14 @@ function handleOf(g: ProgramBuilder, x: Res, depth = 0): { readonly handle: Res;
   }
   return found && { handle: found.handle, clean: clean && found.clean };
 }
+/** Not a buffer made without CPU access: GEM_CREATE with NO_CPU_ACCESS, or on-chip domains
+ * (GDS/GWS/OA add it) — GEM_MMAP refuses it (EPERM, amdgpu_gem_mmap_ioctl). */
+function cpuMappable(g: ProgramBuilder, h: Res): boolean {
+  const call = g.st.calls[h.arg.call];
+  if (call.op !== 'amdgpu_gem_create') return true;
+  const [domains, flags] = [call.args[3], call.args[4]];
+  return domains.kind === 'lit' && (domains.value & 0x38n) === 0n && flags.kind === 'lit' && (flags.value & 2n) === 0n;
+}
 const sameArg = (a: Arg, b: Arg): boolean => (a.kind === 'lit' ? b.kind === 'lit' && a.value === b.value : b.kind === 'ref' && a.call === b.call && a.field === b.field);
 
 /** An earlier read or write through a mapping of a buffer: where, what it touched, and
@@ -143,17 +153,29 @@ function accesses(g: ProgramBuilder): Access[] {
     if (calls[i].op !== 'read' && calls[i].op !== 'write') continue;
     const map = resOf(g.st, calls[i].args[0]);
     const h = map && handleOf(g, map);
-    // not one past the buffer's end (it cannot have faulted)
-    const off = calls[i].args[1];
-    if (map && h && !(off.kind === 'lit' && map.size?.kind === 'lit' && off.value >= map.size.value)) out.push({ at: i, map, handle: h.handle, clean: h.clean });
+    // not one past the buffer's end, nor of no bytes (it cannot have faulted)
+    const [off, len] = [calls[i].args[1], calls[i].args[2]];
+    if (!map || !h || (off.kind === 'lit' && map.size?.kind === 'lit' && off.value >= map.size.value)) continue;
+    out.push({ at: i, map, handle: h.handle, clean: h.clean && sharedFor(g, map, calls[i].op) && !(len.kind === 'lit' && len.value === 0n) });
   }
   return out;
 }
 
-/** Mostly a cleanly mapped access (handleOf), when there is one. */
+/** Whether a mapping was made by an mmap with MAP_SHARED (or MAP_SHARED_VALIDATE) and a prot
+ * that allows `op`: a read needs PROT_READ, a write PROT_WRITE (else SIGSEGV; a TTM COW
+ * mapping is refused, amdgpu_gem_object_mmap). */
+function sharedFor(g: ProgramBuilder, m: Res, op: OpName): boolean {
+  const call = g.st.calls[m.arg.call];
+  if (call.op !== 'mmap') return false;
+  const [prot, flags] = [call.args[3], call.args[4]];
+  const need = op === 'write' ? 2n : 1n;
+  return prot.kind === 'lit' && (prot.value & need) !== 0n && prot.value < 8n && flags.kind === 'lit' && (flags.value === 1n || flags.value === 3n);
+}
+
+/** A cleanly mapped access (handleOf, sharedFor), when there is one. */
 function pickAccess(g: ProgramBuilder, xs: readonly Access[]): Access {
   const clean = xs.filter((a) => a.clean);
-  return clean.length && chance(g.r, CLEAN) ? pick(g.r, clean) : pick(g.r, xs);
+  return pick(g.r, clean.length ? clean : xs);
 }
 
 /** Whether a call since the access names its buffer where it may move it. */
@@ -172,10 +194,13 @@ function movedSince(g: ProgramBuilder, a: Access): boolean {
 function refault(g: ProgramBuilder, c: CallCtx): boolean {
   const movers = MOVES.filter(([m, w]) => w > 0 && g.offers(m.op));
   if (!movers.length) return false;
-  const earlier = accesses(g);
+  const all = accesses(g);
+  // cleanly mapped accesses (handleOf, sharedFor); others now and then
+  const clean = all.filter((a) => a.clean);
+  const earlier = clean.length ? clean : chance(g.r, DIRTY) ? all : [];
   if (!earlier.length || !chance(g.r, REFAULT)) return false;
   const moved = earlier.filter((a) => movedSince(g, a));
-  const prev = moved.length && chance(g.r, 0.5) ? pickAccess(g, moved) : pickAccess(g, earlier);
+  const prev = moved.length && chance(g.r, 0.5) ? pick(g.r, moved) : pick(g.r, earlier);
   if (!moved.includes(prev)) {
     const m = weighted(g.r, movers);
     g.gen(m.op, { buffer: prev.handle });
@@ -185,6 +210,8 @@ function refault(g: ProgramBuilder, c: CallCtx): boolean {
   c.args[c.at('map')] = call.args[0];
   c.res[c.at('map')] = prev.map;
   c.args[c.at('offset')] = call.args[1];
+  // the same bytes again
+  c.args[c.at('len')] = call.args[2];
   return true;
 }
 
@@ -192,11 +219,14 @@ function refault(g: ProgramBuilder, c: CallCtx): boolean {
  * mapping (handleOf), so that a later move has translations to zap. True when it filled the map. */
 function cleanMap(g: ProgramBuilder, c: CallCtx): boolean {
   if (!MOVES.some(([m]) => g.offers(m.op)) || !chance(g.r, CLEAN_MAP)) return false;
-  const maps = (g.st.byKind.map ?? []).filter((m) => handleOf(g, m)?.clean);
+  const maps = (g.st.byKind.map ?? []).filter((m) => sharedFor(g, m, c.op) && handleOf(g, m)?.clean);
   if (!maps.length) return false;
   const m = maps[maps.length - 1 - Math.min(maps.length - 1, g.r.int(2))];
   c.args[c.at('map')] = m.arg;
   c.res[c.at('map')] = m;
+  // a page of the buffer (its size, when it is a literal)
+  const pages = m.size?.kind === 'lit' ? Number((m.size.value + 4095n) / 4096n) : 0;
+  if (pages > 0 && pages < 1 << 20) c.args[c.at('offset')] = lit(BigInt(g.r.int(Math.min(pages, 16))) * 4096n);
   return true;
 }
 
@@ -238,11 +268,14 @@ const elsewhere = (g: ProgramBuilder, c: CallCtx): Filled | undefined => {
   const others = [4n, 2n, 1n].filter((x) => d === undefined || (x & d) === 0n);
   return { arg: lit(others.length ? pick(g.r, others) : pick(g.r, [4n, 2n, 1n])) };
 };
+const alone = (_g: ProgramBuilder, c: CallCtx): Filled | undefined => (c.need?.buffer ? { arg: lit(0) } : undefined);
 const pickOr = (g: ProgramBuilder, xs: readonly Access[]): Res | undefined => (xs.length ? pickAccess(g, xs).handle : undefined);
 
 export const HINTS: Partial<Record<OpName, CallHint>> = {
-  amdgpu_cs: { args: { bo0: moveMapped } },
+  // inserted to move a buffer (after its SET_PLACEMENT): the list names it alone (0 = no entry)
+  amdgpu_cs: { args: { bo0: moveMapped, bo1: alone, bo2: alone } },
   amdgpu_bo_pin: { args: { handle: moveMapped, domain: elsewhere } },
+  amdgpu_bo_unpin: { args: { handle: (_g, c) => (c.need?.buffer ? { arg: c.need.buffer.arg, res: c.need.buffer } : undefined) } },
   // inserted to move a buffer: SET_PLACEMENT (the CS after it validates there)
   amdgpu_gem_op: { args: { handle: moveMapped, op: (_g, c) => (c.need?.buffer ? { arg: lit(1) } : undefined), value: elsewhere } },
   read: reaccess,
