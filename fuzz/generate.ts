@@ -190,6 +190,14 @@ export class ProgramBuilder {
     return this.table.offered.has(op);
   }
 
+  /** Whether device `dev` (an index; undefined: unknown) may offer `op` (GenOptions.deviceUapi). */
+  offersOn(dev: bigint | undefined, op: OpName): boolean {
+    const u = this.o.deviceUapi;
+    if (!this.offers(op)) return false;
+    if (!u || dev === undefined || dev < 0n || dev >= BigInt(u.length)) return true;
+    return u[Number(dev)].includes(CALLS[op].uapi);
+  }
+
   /** Whether `op` can be made now (open stops at the file limit). */
   canMake(op: OpName): boolean {
     return !HINTS[op]?.instead?.(this);
@@ -252,6 +260,22 @@ export class ProgramBuilder {
     return made ? { arg: made.arg, res: made } : this.misuse(a, kind);
   }
 
+  /** How an fd argument is filled: a primary node for an ioctl render nodes may not make; for
+   * a driver's ioctl where only some devices have that driver (GenOptions.deviceUapi), mostly
+   * an fd of one that does (drm_ioctl: EINVAL past the driver's table on the others). */
+  private fdOpts(op: OpName, m: OpMeta, j: number): FillOpts {
+    const primary = m.primaryOnly && !m.fdDescs[j].accepts;
+    const u = this.o.deviceUapi;
+    const uapi = CALLS[op].uapi;
+    if (!u || uapi === 'core' || m.fdDescs[j].accepts || u.every((d) => d.includes(uapi))) return primary ? PRIMARY : {};
+    const dev = BigInt(u.findIndex((d) => d.includes(uapi)));
+    if (dev < 0n) return primary ? PRIMARY : {};
+    return {
+      prefer: (x) => x.kind === 'fd' && x.dev !== undefined && x.dev < BigInt(u.length) && u[Number(x.dev)].includes(uapi) && (!primary || x.primary === true),
+      need: primary ? { primary: true, dev } : { dev },
+    };
+  }
+
   /** Generates one call of `op` (and the constructors it needs, before it); its index. */
   gen(op: OpName, need?: Need): number {
     const hint = HINTS[op];
@@ -273,7 +297,7 @@ export class ProgramBuilder {
       if (owned !== undefined && chance(this.r, OWN_FILE)) {
         const fd = c.res[owned]!.fd!;
         c.set(j, { arg: fd, res: resOf(this.st, fd) });
-      } else c.set(j, this.fill(m.fdDescs[j], m.primaryOnly && !m.fdDescs[j].accepts ? PRIMARY : {}));
+      } else c.set(j, this.fill(m.fdDescs[j], this.fdOpts(op, m, j)));
     }
     let objectSize: Arg | undefined;
     for (const x of c.res) if (x?.size) {
@@ -314,5 +338,6 @@ export function continueProgram(r: Rand, p: Program, o: GenOptions, count: numbe
  * alone (`gemcheck check --seed S --only i`). */
 export function programAt(seed: string, i: number, maxCalls: number, devices: number, meta: Program['meta'] = {}): Program {
   const uapi = meta.devices ? uapiOf(meta.devices) : DEFAULT_UAPI;
-  return generateProgram(seededRand(`${seed}:${i}`), { maxCalls, devices, uapi }, meta);
+  const deviceUapi = meta.devices?.map((d) => uapiOf([d]));
+  return generateProgram(seededRand(`${seed}:${i}`), { maxCalls, devices, uapi, ...(deviceUapi ? { deviceUapi } : {}) }, meta);
 }

@@ -155,7 +155,7 @@ function accesses(g: ProgramBuilder): Access[] {
     const h = map && handleOf(g, map);
     // not one past the buffer's end, nor of no bytes (it cannot have faulted)
     const [off, len] = [calls[i].args[1], calls[i].args[2]];
-    if (!map || !h || (off.kind === 'lit' && map.size?.kind === 'lit' && off.value >= map.size.value)) continue;
+    if (!map || !h || !movable(g, h.handle) || (off.kind === 'lit' && map.size?.kind === 'lit' && off.value >= map.size.value)) continue;
     out.push({ at: i, map, handle: h.handle, clean: h.clean && sharedFor(g, map, calls[i].op) && !(len.kind === 'lit' && len.value === 0n) });
   }
   return out;
@@ -177,6 +177,9 @@ function pickAccess(g: ProgramBuilder, xs: readonly Access[]): Access {
   const clean = xs.filter((a) => a.clean);
   return pick(g.r, clean.length ? clean : xs);
 }
+
+/** Whether the buffer's device has a call that may move it (MOVES). */
+const movable = (g: ProgramBuilder, h: Res): boolean => MOVES.some(([m]) => g.offersOn(h.dev, m.op));
 
 /** Whether a call since the access names its buffer where it may move it. */
 function movedSince(g: ProgramBuilder, a: Access): boolean {
@@ -219,7 +222,10 @@ function refault(g: ProgramBuilder, c: CallCtx): boolean {
  * mapping (handleOf), so that a later move has translations to zap. True when it filled the map. */
 function cleanMap(g: ProgramBuilder, c: CallCtx): boolean {
   if (!MOVES.some(([m]) => g.offers(m.op)) || !chance(g.r, CLEAN_MAP)) return false;
-  const maps = (g.st.byKind.map ?? []).filter((m) => sharedFor(g, m, c.op) && handleOf(g, m)?.clean);
+  const maps = (g.st.byKind.map ?? []).filter((m) => {
+    const h = sharedFor(g, m, c.op) ? handleOf(g, m) : undefined;
+    return h?.clean && movable(g, h.handle);
+  });
   if (!maps.length) return false;
   const m = maps[maps.length - 1 - Math.min(maps.length - 1, g.r.int(2))];
   c.args[c.at('map')] = m.arg;
