@@ -62,7 +62,7 @@ function fdOfOtherDevice(g: ProgramBuilder, dev: bigint): Filled {
  * buffer weigh more than on shmem devices, whose pages never move.
  */
 export const UAPI_WEIGHTS: Partial<Record<Uapi, Partial<Record<OpName, number>>>> = {
-  amdgpu: { read: 50, write: 50, mmap: 16, amdgpu_gem_mmap: 12, amdgpu_bo_pin: 6, amdgpu_gem_op: 6, amdgpu_gem_create: 70, amdgpu_cs: 18 },
+  amdgpu: { read: 60, write: 60, mmap: 18, amdgpu_gem_mmap: 14, amdgpu_bo_pin: 6, amdgpu_gem_op: 6, amdgpu_gem_create: 80, amdgpu_cs: 20 },
 };
 
 /** Share of CPU accesses that repeat an earlier access's mapping and offset. */
@@ -98,8 +98,8 @@ const MOVES: readonly (readonly [Move, number])[] = [
   // a CS moves a bo only when it is not where it prefers: it is not inserted, SET_PLACEMENT's is
   [{ op: 'amdgpu_cs', arg: 'bo0' }, 0],
   // and unpinned after (a scanout's pin and release), so that later calls can move it again
-  [{ op: 'amdgpu_bo_pin', arg: 'handle', then: 'amdgpu_bo_unpin' }, 2],
-  [{ op: 'amdgpu_gem_op', arg: 'handle', then: 'amdgpu_cs' }, 2],
+  [{ op: 'amdgpu_bo_pin', arg: 'handle', then: 'amdgpu_bo_unpin' }, 4],
+  [{ op: 'amdgpu_gem_op', arg: 'handle', then: 'amdgpu_cs' }, 1],
 ];
 const MOVE_ARG = new Map<OpName, number>(MOVES.map(([m]) => [m.op, CALLS[m.op].args.findIndex((a) => a.name === m.arg)]));
 
@@ -199,11 +199,12 @@ function refault(g: ProgramBuilder, c: CallCtx): boolean {
   if (!movers.length) return false;
   const all = accesses(g);
   // cleanly mapped accesses (handleOf, sharedFor); others now and then
-  const clean = all.filter((a) => a.clean);
+  // … whose mapping allows this access too (a write through a PROT_READ mapping: SIGSEGV)
+  const clean = all.filter((a) => a.clean && sharedFor(g, a.map, c.op));
   const earlier = clean.length ? clean : chance(g.r, DIRTY) ? all : [];
   if (!earlier.length || !chance(g.r, REFAULT)) return false;
   const moved = earlier.filter((a) => movedSince(g, a));
-  const prev = moved.length && chance(g.r, 0.5) ? pick(g.r, moved) : pick(g.r, earlier);
+  const prev = moved.length && chance(g.r, 0.1) ? pick(g.r, moved) : pick(g.r, earlier);
   if (!moved.includes(prev)) {
     const m = weighted(g.r, movers);
     g.gen(m.op, { buffer: prev.handle });
