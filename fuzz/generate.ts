@@ -14,7 +14,7 @@ import { DRM_RENDER_ALLOW, IOCTLS } from '../ir/ioctls.ts';
 import { lit, ref, type Arg, type Call, type Program } from '../ir/program.ts';
 import { analyze, emptyState, recordCall, resOf, type GenOptions, type GenState, type Res } from './analysis.ts';
 import { drawInt, intOrder, type Literals } from './domain.ts';
-import { HINTS, UAPI_WEIGHTS, type CallCtx, type Need } from './hints.ts';
+import { DRIVER_FDS, HINTS, UAPI_WEIGHTS, type CallCtx, type Need } from './hints.ts';
 import { chance, pick, seededRand, weighted, type Rand } from './rand.ts';
 
 export type { GenOptions } from './analysis.ts';
@@ -261,13 +261,14 @@ export class ProgramBuilder {
   }
 
   /** How an fd argument is filled: a primary node for an ioctl render nodes may not make; for
-   * a driver's ioctl where only some devices have that driver (GenOptions.deviceUapi), mostly
-   * an fd of one that does (drm_ioctl: EINVAL past the driver's table on the others). */
+   * an ioctl of a driver in DRIVER_FDS where only some devices have that driver
+   * (GenOptions.deviceUapi), mostly an fd of one that does (drm_ioctl: EINVAL past the
+   * driver's table on the others). */
   private fdOpts(op: OpName, m: OpMeta, j: number): FillOpts {
     const primary = m.primaryOnly && !m.fdDescs[j].accepts;
     const u = this.o.deviceUapi;
     const uapi = CALLS[op].uapi;
-    if (!u || uapi === 'core' || m.fdDescs[j].accepts || u.every((d) => d.includes(uapi))) return primary ? PRIMARY : {};
+    if (!u || !DRIVER_FDS.includes(uapi) || m.fdDescs[j].accepts || u.every((d) => d.includes(uapi))) return primary ? PRIMARY : {};
     const dev = BigInt(u.findIndex((d) => d.includes(uapi)));
     if (dev < 0n) return primary ? PRIMARY : {};
     return {

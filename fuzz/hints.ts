@@ -65,6 +65,15 @@ export const UAPI_WEIGHTS: Partial<Record<Uapi, Partial<Record<OpName, number>>>
   amdgpu: { read: 60, write: 60, mmap: 18, amdgpu_gem_mmap: 14, amdgpu_bo_pin: 6, amdgpu_gem_op: 6, amdgpu_gem_create: 80, amdgpu_cs: 20 },
 };
 
+/**
+ * Drivers whose ioctls go mostly to an fd of a device that has the driver, where the program's
+ * devices are mixed (generate.ts fdOpts; else the fd is any recent one, and on the others the
+ * ioctl is EINVAL in dispatch): amdgpu's buffers must exist for its TTM to evict, move and
+ * refault with a second device in the program. (vgem and nvdla are not listed: their mixed
+ * programs — vgem+cirrus is judged against Linux — keep the streams they were measured with.)
+ */
+export const DRIVER_FDS: readonly Uapi[] = ['amdgpu'];
+
 /** Share of CPU accesses that repeat an earlier access's mapping and offset. */
 const REACCESS = 0.35;
 /** Where a call may move buffers (MOVES): the share of CPU accesses that touch again a buffer
