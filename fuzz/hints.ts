@@ -62,7 +62,7 @@ function fdOfOtherDevice(g: ProgramBuilder, dev: bigint): Filled {
  * buffer weigh more than on shmem devices, whose pages never move.
  */
 export const UAPI_WEIGHTS: Partial<Record<Uapi, Partial<Record<OpName, number>>>> = {
-  amdgpu: { read: 60, write: 60, mmap: 18, amdgpu_gem_mmap: 14, amdgpu_bo_pin: 6, amdgpu_gem_op: 6, amdgpu_gem_create: 80, amdgpu_cs: 20 },
+  amdgpu: { read: 66, write: 66, mmap: 18, amdgpu_gem_mmap: 14, amdgpu_bo_pin: 6, amdgpu_gem_op: 6, amdgpu_gem_create: 90, amdgpu_cs: 24 },
 };
 
 /**
