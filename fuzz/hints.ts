@@ -83,6 +83,9 @@ const REFAULT = 0.95;
 /** With no cleanly mapped access before (handleOf, sharedFor): the share of accesses that
  * still draw a refault (REFAULT) of another one. */
 const DIRTY = 0.1;
+/** Share of refaults that rely on a call since the earlier access (it may not have moved the
+ * buffer: a CS leaves a bo where it prefers) rather than insert a fresh one. */
+const AGAIN = 0.1;
 /** Share of the other accesses (no refault) that go through a cleanly made mapping, if any. */
 const CLEAN_MAP = 0.9;
 /** Share of the buffer arguments of MOVES calls that name a buffer accessed through a mapping. */
@@ -207,13 +210,13 @@ function refault(g: ProgramBuilder, c: CallCtx): boolean {
   const movers = MOVES.filter(([m, w]) => w > 0 && g.offers(m.op));
   if (!movers.length) return false;
   const all = accesses(g);
-  // cleanly mapped accesses (handleOf, sharedFor); others now and then
-  // … whose mapping allows this access too (a write through a PROT_READ mapping: SIGSEGV)
+  // cleanly mapped accesses whose mapping allows this access too (a write through a PROT_READ
+  // mapping: SIGSEGV); others now and then
   const clean = all.filter((a) => a.clean && sharedFor(g, a.map, c.op));
   const earlier = clean.length ? clean : chance(g.r, DIRTY) ? all : [];
   if (!earlier.length || !chance(g.r, REFAULT)) return false;
   const moved = earlier.filter((a) => movedSince(g, a));
-  const prev = moved.length && chance(g.r, 0.1) ? pick(g.r, moved) : pick(g.r, earlier);
+  const prev = moved.length && chance(g.r, AGAIN) ? pick(g.r, moved) : pick(g.r, earlier);
   if (!moved.includes(prev)) {
     const m = weighted(g.r, movers);
     g.gen(m.op, { buffer: prev.handle });
@@ -274,8 +277,9 @@ const moveMapped = (g: ProgramBuilder, c: CallCtx): Filled | undefined => {
   return h ? { arg: h.arg, res: h } : undefined;
 };
 /** A domain the buffer was not created in (VRAM, GTT or CPU), for a call inserted to move it:
- * a pin there, or SET_PLACEMENT there and a CS, must move it (amdgpu_bo_pin_restricted,
- * amdgpu_cs_bo_validate). Undefined for other calls (the generic draw). */
+ * a pin there, or SET_PLACEMENT there and a CS, moves it unless it went there meanwhile or
+ * there is no room (amdgpu_bo_pin_restricted, amdgpu_cs_bo_validate). Undefined for other
+ * calls (the generic draw). */
 const elsewhere = (g: ProgramBuilder, c: CallCtx): Filled | undefined => {
   const h = c.need?.buffer;
   if (!h) return undefined;
