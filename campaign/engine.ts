@@ -69,7 +69,7 @@ export class Engine {
   private n = 0;
   constructor(readonly o: EngineOptions) {
     this.r = seededRand(o.seed);
-    this.gen = { maxCalls: o.maxCalls, devices: o.cfg.devices.length, uapi: uapiOf(o.cfg.devices) };
+    this.gen = { maxCalls: o.maxCalls, devices: o.cfg.devices.length, uapi: uapiOf(o.cfg.devices), deviceUapi: o.cfg.devices.map((d) => uapiOf([d])) };
   }
 
   /** Programs another engine (or a resumed corpus) found: into the pool and the max signal. */

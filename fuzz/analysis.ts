@@ -17,6 +17,9 @@ export interface GenOptions {
   /** the uapis the program's devices offer (default: core and vgem's); calls of other uapis
    * are not generated (they could only fail in dispatch, as vgem's do on bochs) */
   readonly uapi?: readonly Uapi[];
+  /** per device index, the uapis that device offers (default: unknown — any device may offer
+   * any of `uapi`); hints use it to aim a driver's calls at that driver's buffers */
+  readonly deviceUapi?: readonly (readonly Uapi[])[];
 }
 
 /** A resource some call produced (it may have failed, or be closed since: stale ones stay). */

@@ -14,7 +14,7 @@ import { DRM_RENDER_ALLOW, IOCTLS } from '../ir/ioctls.ts';
 import { lit, ref, type Arg, type Call, type Program } from '../ir/program.ts';
 import { analyze, emptyState, recordCall, resOf, type GenOptions, type GenState, type Res } from './analysis.ts';
 import { drawInt, intOrder, type Literals } from './domain.ts';
-import { HINTS, type CallCtx, type Need } from './hints.ts';
+import { DRIVER_FDS, HINTS, UAPI_WEIGHTS, type CallCtx, type Need } from './hints.ts';
 import { chance, pick, seededRand, weighted, type Rand } from './rand.ts';
 
 export type { GenOptions } from './analysis.ts';
@@ -60,7 +60,8 @@ function callTable(uapi: readonly Uapi[]): CallTable {
   let t = callTables.get(key);
   if (!t) {
     const ops = OPS.filter((op) => uapi.includes(CALLS[op].uapi));
-    t = { weights: ops.map((op) => [op, CALLS[op].weight]), offered: new Set(ops) };
+    const weight = (op: OpName) => Math.max(CALLS[op].weight, ...uapi.map((u) => UAPI_WEIGHTS[u]?.[op] ?? 0));
+    t = { weights: ops.map((op) => [op, weight(op)]), offered: new Set(ops) };
     callTables.set(key, t);
   }
   return t;
@@ -184,6 +185,19 @@ export class ProgramBuilder {
     return { arg: lit(this.special(kind)) };
   }
 
+  /** Whether the program's devices offer `op`. */
+  offers(op: OpName): boolean {
+    return this.table.offered.has(op);
+  }
+
+  /** Whether device `dev` (an index; undefined: unknown) may offer `op` (GenOptions.deviceUapi). */
+  offersOn(dev: bigint | undefined, op: OpName): boolean {
+    const u = this.o.deviceUapi;
+    if (!this.offers(op)) return false;
+    if (!u || dev === undefined || dev < 0n || dev >= BigInt(u.length)) return true;
+    return u[Number(dev)].includes(CALLS[op].uapi);
+  }
+
   /** Whether `op` can be made now (open stops at the file limit). */
   canMake(op: OpName): boolean {
     return !HINTS[op]?.instead?.(this);
@@ -246,6 +260,23 @@ export class ProgramBuilder {
     return made ? { arg: made.arg, res: made } : this.misuse(a, kind);
   }
 
+  /** How an fd argument is filled: a primary node for an ioctl render nodes may not make; for
+   * an ioctl of a driver in DRIVER_FDS where only some devices have that driver
+   * (GenOptions.deviceUapi), mostly an fd of one that does (drm_ioctl: EINVAL past the
+   * driver's table on the others). */
+  private fdOpts(op: OpName, m: OpMeta, j: number): FillOpts {
+    const primary = m.primaryOnly && !m.fdDescs[j].accepts;
+    const u = this.o.deviceUapi;
+    const uapi = CALLS[op].uapi;
+    if (!u || !DRIVER_FDS.includes(uapi) || m.fdDescs[j].accepts || u.every((d) => d.includes(uapi))) return primary ? PRIMARY : {};
+    const dev = BigInt(u.findIndex((d) => d.includes(uapi)));
+    if (dev < 0n) return primary ? PRIMARY : {};
+    return {
+      prefer: (x) => x.kind === 'fd' && x.dev !== undefined && x.dev < BigInt(u.length) && u[Number(x.dev)].includes(uapi) && (!primary || x.primary === true),
+      need: primary ? { primary: true, dev } : { dev },
+    };
+  }
+
   /** Generates one call of `op` (and the constructors it needs, before it); its index. */
   gen(op: OpName, need?: Need): number {
     const hint = HINTS[op];
@@ -267,7 +298,7 @@ export class ProgramBuilder {
       if (owned !== undefined && chance(this.r, OWN_FILE)) {
         const fd = c.res[owned]!.fd!;
         c.set(j, { arg: fd, res: resOf(this.st, fd) });
-      } else c.set(j, this.fill(m.fdDescs[j], m.primaryOnly && !m.fdDescs[j].accepts ? PRIMARY : {}));
+      } else c.set(j, this.fill(m.fdDescs[j], this.fdOpts(op, m, j)));
     }
     let objectSize: Arg | undefined;
     for (const x of c.res) if (x?.size) {
@@ -308,5 +339,6 @@ export function continueProgram(r: Rand, p: Program, o: GenOptions, count: numbe
  * alone (`gemcheck check --seed S --only i`). */
 export function programAt(seed: string, i: number, maxCalls: number, devices: number, meta: Program['meta'] = {}): Program {
   const uapi = meta.devices ? uapiOf(meta.devices) : DEFAULT_UAPI;
-  return generateProgram(seededRand(`${seed}:${i}`), { maxCalls, devices, uapi }, meta);
+  const deviceUapi = meta.devices?.map((d) => uapiOf([d]));
+  return generateProgram(seededRand(`${seed}:${i}`), { maxCalls, devices, uapi, ...(deviceUapi ? { deviceUapi } : {}) }, meta);
 }

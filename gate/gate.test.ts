@@ -148,7 +148,7 @@ describe('gate runs', () => {
     expect(a.findings.map((f) => f.signature)).toEqual([]);
     expect(a.verdict).toBe('pass');
     expect(a.exitCode).toBe(0);
-    expect(a.totals.programs).toBe(32 + 3 * 150);
+    expect(a.totals.programs).toBe(33 + 3 * 150); // corpus/scenarios + regressions, then the random jobs
     expect(verdictSections(b)).toEqual(verdictSections(a));
     expect(JSON.stringify(verdictSections(a))).not.toMatch(/"ms"|startedAt/);
     const c = await gateIn(config, 30_000, '2');

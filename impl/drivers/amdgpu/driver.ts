@@ -492,7 +492,10 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       const abo = lookupBo(file, a[1]);
       if (!abo) return -Errno.ENOENT;
       const ret = amdgpuBoPin(abo, u32(a[2]));
-      if (!ret) unreserveTail(abo); // a refused pin leaves the LRU alone (sim: the check comes first)
+      // the caller's unreserve, whether the pin worked or not (amdgpu_display_crtc_page_flip_target:
+      // amdgpu_bo_reserve, amdgpu_bo_pin, "goto unreserve" on failure): ttm_bo_unreserve moves
+      // the bo to its LRU tail unconditionally (ttm_bo_move_to_lru_tail_unlocked)
+      unreserveTail(abo);
       abo.put();
       return ret;
     }, DRM_RENDER_ALLOW),
@@ -503,10 +506,8 @@ export function amdgpuDriver(profile: Profile, params: Readonly<Record<string, n
       if (!abo) return -Errno.ENOENT;
       let ret = 0;
       if (!abo.bo.pinCount) ret = -Errno.EINVAL;
-      else {
-        amdgpuBoUnpin(abo);
-        unreserveTail(abo);
-      }
+      else amdgpuBoUnpin(abo);
+      unreserveTail(abo); // ttm_bo_unreserve: the LRU tail, refused or not (as for the pin)
       abo.put();
       return ret;
     }, DRM_RENDER_ALLOW),
