@@ -55,4 +55,8 @@ export const IOCTLS: Partial<Record<OpName, IoctlDef>> = {
   nvdla_gem_destroy: { nr: 0x43, flags: DRM_RENDER_ALLOW, driver: true },
   // gemcheck's debug query on the NVDLA devices (not NVDLA uapi)
   nvdla_bo_info: { nr: 0x70, flags: DRM_RENDER_ALLOW, driver: true },
+  // qxl_ioctl.c qxl_ioctls: every one DRM_AUTH (no render node)
+  qxl_alloc: { nr: 0x40, flags: DRM_AUTH, driver: true },
+  qxl_map: { nr: 0x41, flags: DRM_AUTH, driver: true },
+  qxl_alloc_surf: { nr: 0x46, flags: DRM_AUTH, driver: true },
 };
