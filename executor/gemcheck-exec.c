@@ -93,7 +93,9 @@ static const char *const field_names[F_COUNT] = {
 enum op { OP_OPEN, OP_CLOSE, OP_DUP, OP_GEM_CLOSE, OP_GEM_FLINK, OP_GEM_OPEN, OP_PRIME_H2FD,
           OP_PRIME_FD2H, OP_CREATE_DUMB, OP_MAP_DUMB, OP_DESTROY_DUMB, OP_GET_MAGIC,
           OP_AUTH_MAGIC, OP_FENCE_ATTACH, OP_FENCE_SIGNAL, OP_RO_CREATE, OP_MMAP, OP_MUNMAP,
-          OP_MPROTECT, OP_WRITE, OP_READ, OP_COUNT };
+          OP_MPROTECT, OP_WRITE, OP_READ,
+          OP_QXL_ALLOC, OP_QXL_MAP, OP_QXL_ALLOC_SURF, /* qxl: see "qxl" below */
+          OP_COUNT };
 
 #define MAX_ARGS 5
 #define MAX_OUTS 3
@@ -126,6 +128,9 @@ static const struct opdesc ops[OP_COUNT] = {
   [OP_MPROTECT] = {"mprotect", 2, 0, {0}, 0},
   [OP_WRITE] = {"write", 4, 0, {0}, 0},
   [OP_READ] = {"read", 3, 1, {F_DIGEST}, 0},
+  [OP_QXL_ALLOC] = {"qxl_alloc", 2, 1, {F_HANDLE}, 1},
+  [OP_QXL_MAP] = {"qxl_map", 2, 1, {F_OFFSET}, 1},
+  [OP_QXL_ALLOC_SURF] = {"qxl_alloc_surf", 5, 1, {F_HANDLE}, 1},
 };
 
 struct arg {
@@ -298,6 +303,180 @@ static int xioctl(int fd, unsigned long req, void *arg) {
 
 static uint64_t sext(int v) { return (uint64_t)(int64_t)v; }
 
+/* ---- qxl (PROTOCOL.md "qxl"): its ops and the determinism rule ----
+ * The driver re-validates its bos into VRAM at lastclose and nothing clears VRAM, so a
+ * program's answers would depend on the ones before it. Rule: at the first program we hold
+ * the qxl node open for good (FD_QXL: no lastclose), drop the master it made, evict every
+ * unpinned driver bo with an over-sized QXL_ALLOC, and zero every free page; after each
+ * program that wrote through a mapping, every free hole of both managers is zeroed again with
+ * exact-size bos (best fit puts each in its hole). Every program then starts from the pinned
+ * driver bos and zero VRAM. Evictions a program caused are counted from debugfs qxl_mem_mm /
+ * qxl_surf_mm (used nodes before and after each alloc) and reported as `evict <id> <n>`. */
+
+struct gc_qxl_alloc { uint32_t size, handle; };
+struct gc_qxl_map { uint64_t offset; uint32_t handle, pad; };
+struct gc_qxl_alloc_surf { uint32_t format, width, height; int32_t stride; uint32_t handle, pad; };
+struct gc_drm_version { int major, minor, patch; size_t name_len; char *name; size_t date_len;
+                        char *date; size_t desc_len; char *desc; };
+#define GC_IOCTL_QXL_ALLOC GC_IOC(_IOC_READ | _IOC_WRITE, 0x40, struct gc_qxl_alloc)
+#define GC_IOCTL_QXL_MAP GC_IOC(_IOC_READ | _IOC_WRITE, 0x41, struct gc_qxl_map)
+#define GC_IOCTL_QXL_ALLOC_SURF GC_IOC(_IOC_READ | _IOC_WRITE, 0x46, struct gc_qxl_alloc_surf)
+#define GC_IOCTL_VERSION GC_IOC(_IOC_READ | _IOC_WRITE, 0x00, struct gc_drm_version)
+#define GC_IOCTL_DROP_MASTER _IO('d', 0x1f)
+_Static_assert(GC_IOCTL_QXL_ALLOC == 0xC0086440, "QXL_ALLOC");
+_Static_assert(GC_IOCTL_QXL_MAP == 0xC0106441, "QXL_MAP");
+
+#define FD_QXL 903
+#define QXL_MAX_HOLES 512
+static int qxl_state;         /* 0: not looked for yet, 1: held at FD_QXL, -1: none */
+static int qxl_card = -1;     /* its minor: /sys/kernel/debug/dri/<n>/ */
+static int qxl_prog_write;    /* this program wrote through a mapping */
+static uint64_t qxl_prog_evictions;
+
+struct qxl_hole { unsigned start, pages; };
+/* One manager's layout: its free holes (if holes) and its used-node count; total pages. */
+static unsigned qxl_layout(const char *file, struct qxl_hole *holes, unsigned *nholes,
+                           unsigned *total) {
+  static char b[1 << 16];
+  char path[96];
+  snprintf(path, sizeof path, "/sys/kernel/debug/dri/%d/%s", qxl_card, file);
+  int f = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = f < 0 ? -1 : read(f, b, sizeof b - 1);
+  if (f >= 0) close(f);
+  b[n > 0 ? n : 0] = 0;
+  unsigned used = 0;
+  if (nholes) *nholes = 0;
+  if (total) *total = 0;
+  char *save = NULL;
+  for (char *l = strtok_r(b, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+    unsigned long long st, en;
+    unsigned c;
+    char w[16];
+    if (sscanf(l, "0x%llx-0x%llx: %u: %15s", &st, &en, &c, w) != 4) continue;
+    if (total) *total += c;
+    if (w[0] == 'u') used++;
+    else if (holes && *nholes < QXL_MAX_HOLES) holes[(*nholes)++] = (struct qxl_hole){(unsigned)st, c};
+  }
+  return used;
+}
+static unsigned qxl_used(void) {
+  return qxl_layout("qxl_mem_mm", NULL, NULL, NULL) + qxl_layout("qxl_surf_mm", NULL, NULL, NULL);
+}
+static int qxl_zero_bo(uint32_t handle, size_t len) {
+  struct gc_qxl_map m = {.handle = handle};
+  if (xioctl(FD_QXL, GC_IOCTL_QXL_MAP, &m)) return -1;
+  void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, FD_QXL, (off_t)m.offset);
+  if (p == MAP_FAILED) return -1;
+  memset(p, 0, len);
+  munmap(p, len);
+  return 0;
+}
+/* Every free hole of both managers allocated exactly, zeroed, then freed, largest first. */
+static void qxl_scrub(void) {
+  static struct qxl_hole holes[QXL_MAX_HOLES];
+  static uint32_t hs[QXL_MAX_HOLES + 1];
+  unsigned nh, nz = 0, privp;
+  qxl_layout("qxl_mem_mm", holes, &nh, NULL);
+  for (;;) {
+    int best = -1;
+    for (unsigned j = 0; j < nh; j++)
+      if (holes[j].pages && (best < 0 || holes[j].pages > holes[best].pages)) best = (int)j;
+    if (best < 0) break;
+    struct gc_qxl_alloc a = {.size = holes[best].pages * (uint32_t)page_size};
+    holes[best].pages = 0;
+    if (xioctl(FD_QXL, GC_IOCTL_QXL_ALLOC, &a)) break;
+    qxl_zero_bo(a.handle, a.size);
+    hs[nz++] = a.handle;
+  }
+  /* the surface manager holds nothing of the driver's: one bo covers it */
+  unsigned used = qxl_layout("qxl_surf_mm", NULL, NULL, &privp);
+  if (!used && privp) {
+    struct gc_qxl_alloc_surf a = {.format = 32, .width = 1024, .height = privp - 1,
+                                  .stride = (int32_t)page_size};
+    if (!xioctl(FD_QXL, GC_IOCTL_QXL_ALLOC_SURF, &a)) {
+      qxl_zero_bo(a.handle, (size_t)privp * page_size);
+      hs[nz++] = a.handle;
+    }
+  }
+  for (unsigned j = 0; j < nz; j++) {
+    struct gc_gem_close c = {.handle = hs[j]};
+    xioctl(FD_QXL, GC_IOCTL_GEM_CLOSE, &c);
+  }
+}
+/* At the first program: find a qxl card (DRM_IOCTL_VERSION), hold it, evict, scrub. */
+static void qxl_setup(void) {
+  if (qxl_state) return;
+  qxl_state = -1;
+  for (int i = 0; i < 16; i++) {
+    char path[32], name[16] = "";
+    snprintf(path, sizeof path, "/dev/dri/card%d", i);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) continue;
+    struct gc_drm_version v = {.name_len = sizeof name - 1, .name = name};
+    if (xioctl(fd, GC_IOCTL_VERSION, &v) || strcmp(name, "qxl")) {
+      close(fd);
+      continue;
+    }
+    /* programs' fd limit stops below our fds: lift it for the dup2 */
+    struct rlimit rl, hi;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    hi = rl;
+    if (hi.rlim_cur < FD_QXL + 1) hi.rlim_cur = FD_QXL + 1 <= hi.rlim_max ? FD_QXL + 1 : hi.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &hi);
+    int moved = dup3(fd, FD_QXL, O_CLOEXEC);
+    setrlimit(RLIMIT_NOFILE, &rl);
+    close(fd);
+    if (moved < 0) return;
+    ioctl(FD_QXL, GC_IOCTL_DROP_MASTER, 0); /* we opened it first: a program's opener is master */
+    qxl_card = i;
+    qxl_state = 1;
+    unsigned total;
+    qxl_layout("qxl_mem_mm", NULL, NULL, &total);
+    struct gc_qxl_alloc a = {.size = (total + 1) * (uint32_t)page_size};
+    xioctl(FD_QXL, GC_IOCTL_QXL_ALLOC, &a); /* ENOMEM after evicting every unpinned bo */
+    qxl_scrub();
+    return;
+  }
+}
+static void qxl_begin_program(void) {
+  qxl_setup();
+  qxl_prog_write = 0;
+  qxl_prog_evictions = 0;
+}
+/* After the program's fds and mappings are gone. */
+static void qxl_finish_program(uint64_t id) {
+  if (qxl_state != 1) return;
+  if (qxl_prog_evictions) out_printf("evict %" PRIu64 " %" PRIu64 "\n", id, qxl_prog_evictions);
+  if (qxl_prog_write) qxl_scrub();
+}
+static int qxl_call(int op, const uint64_t *a, struct result *r) {
+  int fd = (int)a[0], e = 0;
+  unsigned before = qxl_state == 1 && op != OP_QXL_MAP ? qxl_used() : 0;
+  switch (op) {
+  case OP_QXL_ALLOC: {
+    struct gc_qxl_alloc s = {.size = (uint32_t)a[1]};
+    if (!(e = xioctl(fd, GC_IOCTL_QXL_ALLOC, &s))) r->out[0] = s.handle;
+    break;
+  }
+  case OP_QXL_MAP: {
+    struct gc_qxl_map s = {.handle = (uint32_t)a[1]};
+    if (!(e = xioctl(fd, GC_IOCTL_QXL_MAP, &s))) r->out[0] = s.offset;
+    break;
+  }
+  case OP_QXL_ALLOC_SURF: {
+    struct gc_qxl_alloc_surf s = {.format = (uint32_t)a[1], .width = (uint32_t)a[2],
+                                  .height = (uint32_t)a[3], .stride = (int32_t)a[4]};
+    if (!(e = xioctl(fd, GC_IOCTL_QXL_ALLOC_SURF, &s))) r->out[0] = s.handle;
+    break;
+  }
+  }
+  if (qxl_state == 1 && op != OP_QXL_MAP) {
+    unsigned after = qxl_used();
+    if (before + (e ? 0 : 1) > after) qxl_prog_evictions += before + (e ? 0 : 1) - after;
+  }
+  return e;
+}
+
 /* Run one call with resolved args; fill *r. Integer args are narrowed by C assignment. */
 static void run_call(int op, const uint64_t *a, struct result *r) {
   int e = 0;
@@ -436,6 +615,11 @@ static void run_call(int op, const uint64_t *a, struct result *r) {
     if (syscall(SYS_mprotect, m->addr, m->len, (long)prot) < 0) e = errno;
     break;
   }
+  case OP_QXL_ALLOC:
+  case OP_QXL_MAP:
+  case OP_QXL_ALLOC_SURF:
+    e = qxl_call(op, a, r);
+    break;
   case OP_WRITE:
   case OP_READ: {
     struct mapping *m = live_map(a[0]);
@@ -448,6 +632,8 @@ static void run_call(int op, const uint64_t *a, struct result *r) {
       r->code = sig;
     } else if (op == OP_READ) {
       r->out[0] = digest;
+    } else {
+      qxl_prog_write = 1;
     }
     break;
   }
@@ -613,6 +799,7 @@ static void finish_program(void) {
     if (maps[i].live) munmap(maps[i].addr, maps[i].len);
   nmaps = 0;
   close_program_fds();
+  qxl_finish_program(prog_id);
   report_taint(prog_id);
   out_printf("done %" PRIu64 "\n", prog_id);
   out_flush();
@@ -653,6 +840,7 @@ static void run_program(void) {
 }
 
 static void begin_program(uint64_t id) {
+  qxl_begin_program();
   state = S_PROG;
   prog_id = id;
   prog_bad = 0;

@@ -22,7 +22,7 @@ const QXL_PROBE_DEVICE = QXL_FUZZ_DEVICE;
 const RUNS = Number(process.env.GEMCHECK_QXL_RUNS ?? 30);
 
 describe.skipIf(!report.ok)(`qxl evictions on Linux 6.1${why}`, () => {
-  const vm = new KernelVm({ extraQemuArgs: ['-device', QXL_PROBE_DEVICE] });
+  const vm = new KernelVm() // the guest has the qxl device (kernel/guest.ts), with QXL_PROBE_DEVICE's options;
   afterAll(async () => vm.stop());
 
   it('the first program after boot prints kernel/probes/qxl-evict.expected', async () => {

@@ -21,8 +21,8 @@ const allocSize: IntDomain = {
   bytes: true,
   typical: [
     [pages(1), 6], [pages(2), 2], [pages(3), 1], [pages(16), 3], [pages(64), 3], [pages(256), 3], [pages(512), 3],
-    [pages(700), 2], [pages(769), 3], [pages(770), 2], [pages(1024), 5], [pages(1500), 2], [pages(2000), 2],
-    [pages(2555), 2], [pages(2556), 1], [pages(4094), 1], [[1n, 20000n], 2], [0n, 1], [0x100_0000n, 1],
+    [pages(700), 3], [pages(769), 4], [pages(770), 3], [pages(1024), 7], [pages(1500), 4], [pages(2000), 4],
+    [pages(2555), 3], [pages(2556), 2], [pages(4094), 1], [[1n, 20000n], 2], [0n, 1], [0x100_0000n, 1],
   ],
   edge: 0.03,
   max: 0x400_0000n,
@@ -44,7 +44,7 @@ const surfStride: IntDomain = {
 export const QXL_CALLS = {
   qxl_alloc: {
     uapi: 'qxl',
-    weight: 14,
+    weight: 40,
     ctorWeight: 40,
     args: [fd, { name: 'size', kind: 'int', domain: allocSize }],
     outs: [{ name: 'handle', kind: 'handle', owner: 'fd', sizeFrom: 'size' }],
