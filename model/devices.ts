@@ -147,8 +147,10 @@ export const DEVICES: DeviceTable<DeviceDesc> = {
   // qxl (drivers/gpu/drm/qxl, 6.1; model/qxl/): DRIVER_GEM|DRIVER_MODESET|DRIVER_ATOMIC (no
   // render node), TTM bos (a mapping holds only a TTM reference), prime_handle_to_fd and
   // fd_to_handle set, but no gem_prime_mmap (dma-buf mmap ENOSYS), get_sg_table and
-  // import_sg_table ENOSYS (no foreign imports either way). drm_fbdev_generic_setup's console
-  // buffer (QEMU's 1024x768, 32 bpp) owns the first fake offset.
+  // import_sg_table ENOSYS (no foreign imports either way). Two device bos of the driver own
+  // the first fake offsets, seen on the kernel (corpus/regressions/qxl-boot-offsets.prog): one
+  // page at 0x100000000 and 769 pages (the fbdev console's 1024x768x32 with a page more) at
+  // 0x100001000, so the first user offset is 0x100302000.
   qxl: {
     renderNode: false,
     fences: false,
@@ -157,7 +159,7 @@ export const DEVICES: DeviceTable<DeviceDesc> = {
     offsetStartPage: OFFSET_START_PAGE,
     prime: true,
     mmapHoldsGemRef: false,
-    bootBuffers: [1024 * 768 * 4],
+    bootBuffers: [4096, 769 * 4096],
     qxlVram: true,
     noDmaBufMmap: true,
     foreignImportErrno: 38,

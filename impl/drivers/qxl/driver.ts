@@ -104,10 +104,13 @@ export function qxlDriver(_profile: unknown, params: Readonly<Record<string, num
       const bdev = gemTtmDeviceInit(dev, qxlBoDriver);
       ttmRangeManInit(bdev, TTM_PL_VRAM, false, vramPages);
       ttmRangeManInit(bdev, TTM_PL_PRIV, false, privPages);
-      // drm_fbdev_generic_setup's buffer (1024x768x32, a dumb bo: the first fake offset),
-      // evicted to SYSTEM by the executor's over-sized QXL_ALLOC
-      const fb = gemTtmCreate(dev, bdev, 1024 * 768 * 4, qxlPlacementFromDomain(1024 * 768 * 4, QXL_GEM_DOMAIN_CPU), { funcs: qxlFuncs });
-      if (!IS_ERR(fb)) dev.kernelRefs.add(fb);
+      // the driver's two device bos with fake offsets (seen on the kernel: one page at
+      // 0x100000000, 769 pages — the fbdev console's — after it; corpus/regressions/
+      // qxl-boot-offsets.prog), evicted to SYSTEM by the executor's over-sized QXL_ALLOC
+      for (const bytes of [PAGE_SIZE, 769 * PAGE_SIZE]) {
+        const fb = gemTtmCreate(dev, bdev, bytes, qxlPlacementFromDomain(bytes, QXL_GEM_DOMAIN_CPU), { funcs: qxlFuncs });
+        if (!IS_ERR(fb)) dev.kernelRefs.add(fb);
+      }
       // the pinned driver bos, where the kernel has them
       for (const [start, pages] of [[0x301, 768], [vramPages - 2, 1], [vramPages - 1, 1]] as const) {
         const b = ttmBoInitValidate(bdev, pages * PAGE_SIZE, 'kernel', placementOf(place(TTM_PL_VRAM, 0, start, start + pages)), ctxOf());
