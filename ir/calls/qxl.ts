@@ -20,9 +20,9 @@ const allocSize: IntDomain = {
   bits: 32,
   bytes: true,
   typical: [
-    [pages(1), 6], [pages(2), 2], [pages(3), 1], [pages(16), 3], [pages(64), 3], [pages(256), 3], [pages(512), 3],
-    [pages(700), 3], [pages(769), 4], [pages(770), 3], [pages(1024), 7], [pages(1500), 4], [pages(2000), 4],
-    [pages(2555), 3], [pages(2556), 2], [pages(4094), 1], [[1n, 20000n], 2], [0n, 1], [0x100_0000n, 1],
+    [pages(1), 4], [pages(2), 1], [pages(3), 1], [pages(16), 2], [pages(64), 2], [pages(256), 2], [pages(512), 2],
+    [pages(700), 3], [pages(769), 5], [pages(770), 3], [pages(1024), 9], [pages(1500), 6], [pages(2000), 6],
+    [pages(2555), 4], [pages(2556), 2], [pages(4094), 1], [[1n, 20000n], 2], [0n, 1], [0x100_0000n, 1],
   ],
   edge: 0.03,
   max: 0x400_0000n,
@@ -44,7 +44,7 @@ const surfStride: IntDomain = {
 export const QXL_CALLS = {
   qxl_alloc: {
     uapi: 'qxl',
-    weight: 40,
+    weight: 50,
     ctorWeight: 40,
     args: [fd, { name: 'size', kind: 'int', domain: allocSize }],
     outs: [{ name: 'handle', kind: 'handle', owner: 'fd', sizeFrom: 'size' }],
