@@ -94,7 +94,7 @@ enum op { OP_OPEN, OP_CLOSE, OP_DUP, OP_GEM_CLOSE, OP_GEM_FLINK, OP_GEM_OPEN, OP
           OP_PRIME_FD2H, OP_CREATE_DUMB, OP_MAP_DUMB, OP_DESTROY_DUMB, OP_GET_MAGIC,
           OP_AUTH_MAGIC, OP_FENCE_ATTACH, OP_FENCE_SIGNAL, OP_RO_CREATE, OP_MMAP, OP_MUNMAP,
           OP_MPROTECT, OP_WRITE, OP_READ,
-          OP_QXL_ALLOC, OP_QXL_MAP, OP_QXL_ALLOC_SURF, /* qxl: see "qxl" below */
+          OP_QXL_ALLOC, OP_QXL_MAP, OP_QXL_ALLOC_SURF,
           OP_COUNT };
 
 #define MAX_ARGS 5
@@ -330,7 +330,7 @@ _Static_assert(GC_IOCTL_QXL_MAP == 0xC0106441, "QXL_MAP");
 #define QXL_MAX_HOLES 512
 static int qxl_state;         /* 0: not looked for yet, 1: held at FD_QXL, -1: none */
 static int qxl_card = -1;     /* its minor: /sys/kernel/debug/dri/<n>/ */
-static int qxl_prog_write;    /* this program wrote through a mapping */
+static int qxl_prog_write;    /* this program wrote through a mapping (a faulting write too) */
 static uint64_t qxl_prog_evictions;
 
 struct qxl_hole { unsigned start, pages; };
@@ -632,9 +632,8 @@ static void run_call(int op, const uint64_t *a, struct result *r) {
       r->code = sig;
     } else if (op == OP_READ) {
       r->out[0] = digest;
-    } else {
-      qxl_prog_write = 1;
     }
+    if (op == OP_WRITE) qxl_prog_write = 1; /* a write that faulted may have written pages first */
     break;
   }
   }
