@@ -60,3 +60,24 @@ export const IOCTLS: Partial<Record<OpName, IoctlDef>> = {
   qxl_map: { nr: 0x41, flags: DRM_AUTH, driver: true },
   qxl_alloc_surf: { nr: 0x46, flags: DRM_AUTH, driver: true },
 };
+
+/**
+ * Driver ioctls that share their number with another driver's: drm_ioctl dispatches by number,
+ * so on a device whose table has the other one, that one runs on this call's struct (seen on
+ * 6.1 with vgem + qxl: kernel/FINDINGS.md). `runs` is the ioctl that runs, `args` its arguments
+ * as it reads them from this call's struct, filled as the executor fills it (outputs zero).
+ */
+export interface IoctlAlias {
+  readonly runs: OpName;
+  args(a: readonly bigint[]): readonly bigint[];
+}
+
+export const IOCTL_ALIASES: Partial<Record<OpName, readonly IoctlAlias[]>> = {
+  // 0xC0106441. QXL_MAP {u64 offset; u32 handle; u32 pad} read as VGEM_FENCE_ATTACH {u32
+  // handle, flags, out_fence, pad}: handle and flags are the offset's halves (0), so the lookup
+  // of handle 0 is ENOENT
+  qxl_map: [{ runs: 'fence_attach', args: (a) => [a[0]!, 0n, 0n] }],
+  // and VGEM_FENCE_ATTACH read as QXL_MAP: the handle is out_fence (0): ENOENT after DRM_AUTH
+  fence_attach: [{ runs: 'qxl_map', args: (a) => [a[0]!, 0n] }],
+};
+

@@ -4,7 +4,7 @@ import { Errno, PAGE_SIZE } from '../ir/uapi.ts';
 import { DEVICES } from './devices.ts';
 import { dumbCreate } from './amdgpu/bo.ts';
 import { CREATE, touch } from './amdgpu/ttm.ts';
-import { qxlObjectCreate } from './qxl/ioctl.ts';
+import { qxlObjectCreate } from './qxl/object.ts';
 import { handleCount, lowestFree, type MDrmFile, type MObject, type MState } from './state.ts';
 
 /** drm_gem_handle_create_tail: lowest free handle ≥ 1 in this file (idr_alloc(…, 1, 0)). */

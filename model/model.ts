@@ -1,6 +1,6 @@
 /** The model as a target: drm_ioctl's dispatch and permission checks, then the rules. */
 import type { OpName } from '../ir/calls.ts';
-import { IOCTLS, DRM_AUTH, DRM_MASTER, DRM_RENDER_ALLOW } from '../ir/ioctls.ts';
+import { IOCTLS, IOCTL_ALIASES, DRM_AUTH, DRM_MASTER, DRM_RENDER_ALLOW } from '../ir/ioctls.ts';
 import { i32, u32, u64 } from '../ir/ints.ts';
 import { err, type Outcome } from '../ir/outcome.ts';
 import type { Session, Target, TargetConfig } from '../ir/target.ts';
@@ -49,7 +49,11 @@ function ioctl(s: MState, op: OpName, a: readonly bigint[]): Outcome {
   const f = s.files.get(fileId)!;
   if (f.kind !== 'drm') return err(Errno.ENOTTY); // dma_buf_ioctl: unknown command
   const def = IOCTLS[op]!;
-  if (def.driver && !driverHas(s, f, op)) return err(Errno.EINVAL); // no table entry
+  if (def.driver && !driverHas(s, f, op)) {
+    // another driver ioctl with this number runs on our struct (drm_ioctl dispatches by number)
+    const alias = IOCTL_ALIASES[op]?.find((x) => driverHas(s, f, x.runs));
+    return alias ? ioctl(s, alias.runs, alias.args(a)) : err(Errno.EINVAL); // else no table entry
+  }
   if (!permitted(s, f, def.flags)) return err(Errno.EACCES);
   // drm_mode_create_dumb_ioctl and friends: no dumb_create → ENOSYS
   if ((op === 'create_dumb' || op === 'map_dumb' || op === 'destroy_dumb') && DEVICES[s.devices[f.dev].kind].noDumb) return err(Errno.ENOSYS);

@@ -35,7 +35,7 @@ const qxlFuncs: GemObjectFuncs = {
   // a foreign importer's attach: qxl_gem_prime_pin, then the map's qxl_gem_prime_get_sg_table
   // is ENOSYS and the detach unpins. sim: the pin's validate into the bo's domain is not done
   // (as in the model; KNOWN-DIVERGENCES.md) — only the ENOSYS is.
-  pin: () => Errno.ENOSYS,
+  pin: () => -Errno.ENOSYS,
 };
 
 /**
