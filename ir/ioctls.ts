@@ -81,3 +81,10 @@ export const IOCTL_ALIASES: Partial<Record<OpName, readonly IoctlAlias[]>> = {
   fence_attach: [{ runs: 'qxl_map', args: (a) => [a[0]!, 0n] }],
 };
 
+/** Driver ioctls gemcheck does not describe, by uapi and number: a call with the same number
+ * on such a device runs them (harness/known.ts 'ioctl-number-alias'). */
+export const UNDESCRIBED_DRIVER_IOCTLS: Readonly<Partial<Record<string, Readonly<Record<number, string>>>>> = {
+  // qxl_ioctl.c: they submit commands to the device or ask it
+  qxl: { 0x42: 'QXL_EXECBUFFER', 0x43: 'QXL_UPDATE_AREA', 0x44: 'QXL_GETPARAM', 0x45: 'QXL_CLIENTCAP' },
+};
+
