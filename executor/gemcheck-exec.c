@@ -32,6 +32,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -331,6 +332,8 @@ _Static_assert(GC_IOCTL_QXL_MAP == 0xC0106441, "QXL_MAP");
 static int qxl_state;         /* 0: not looked for yet, 1: held at FD_QXL, -1: none */
 static int qxl_card = -1;     /* its minor: /sys/kernel/debug/dri/<n>/ */
 static int qxl_prog_write;    /* this program wrote through a mapping (a faulting write too) */
+static int qxl_prog_used;     /* this program opened the qxl node */
+static char qxl_path[64];
 static uint64_t qxl_prog_evictions;
 
 struct qxl_hole { unsigned start, pages; };
@@ -403,21 +406,28 @@ static void qxl_scrub(void) {
     xioctl(FD_QXL, GC_IOCTL_GEM_CLOSE, &c);
   }
 }
-/* At the first program: find a qxl card (DRM_IOCTL_VERSION), hold it, evict, scrub. */
-static void qxl_setup(void) {
-  if (qxl_state) return;
+/* Whether a device node is driven by qxl (sysfs: /sys/dev/char/<major>:<minor>/device/driver),
+ * without opening it (a close could be the device's lastclose). */
+static int qxl_node(const char *path, int *minor) {
+  struct stat st;
+  char link[96], target[256];
+  if (!path || stat(path, &st) < 0 || !S_ISCHR(st.st_mode)) return 0;
+  snprintf(link, sizeof link, "/sys/dev/char/%u:%u/device/driver", major(st.st_rdev), minor(st.st_rdev));
+  ssize_t n = readlink(link, target, sizeof target - 1);
+  if (n <= 0) return 0;
+  target[n] = 0;
+  const char *base = strrchr(target, '/');
+  *minor = (int)minor(st.st_rdev);
+  return !strcmp(base ? base + 1 : target, "qxl");
+}
+/* Before the first program that opens a qxl node: hold it, drop master, evict, scrub. Programs
+ * that never open qxl do not pay for it (nor change the device). */
+static void qxl_setup(const char *path, int minor) {
   qxl_state = -1;
-  for (int i = 0; i < 16; i++) {
-    char path[32], name[16] = "";
-    snprintf(path, sizeof path, "/dev/dri/card%d", i);
-    int fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0) continue;
-    struct gc_drm_version v = {.name_len = sizeof name - 1, .name = name};
-    if (xioctl(fd, GC_IOCTL_VERSION, &v) || strcmp(name, "qxl")) {
-      close(fd);
-      continue;
-    }
-    /* programs' fd limit stops below our fds: lift it for the dup2 */
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return;
+  {
+    /* programs' fd limit stops below our fds: lift it for the dup */
     struct rlimit rl, hi;
     getrlimit(RLIMIT_NOFILE, &rl);
     hi = rl;
@@ -427,27 +437,34 @@ static void qxl_setup(void) {
     setrlimit(RLIMIT_NOFILE, &rl);
     close(fd);
     if (moved < 0) return;
-    ioctl(FD_QXL, GC_IOCTL_DROP_MASTER, 0); /* we opened it first: a program's opener is master */
-    qxl_card = i;
-    qxl_state = 1;
-    unsigned total;
-    qxl_layout("qxl_mem_mm", NULL, NULL, &total);
-    struct gc_qxl_alloc a = {.size = (total + 1) * (uint32_t)page_size};
-    xioctl(FD_QXL, GC_IOCTL_QXL_ALLOC, &a); /* ENOMEM after evicting every unpinned bo */
-    qxl_scrub();
-    return;
   }
+  ioctl(FD_QXL, GC_IOCTL_DROP_MASTER, 0); /* we opened it first: a program's opener is master */
+  snprintf(qxl_path, sizeof qxl_path, "%s", path);
+  qxl_card = minor;
+  qxl_state = 1;
+  unsigned total;
+  qxl_layout("qxl_mem_mm", NULL, NULL, &total);
+  struct gc_qxl_alloc a = {.size = (total + 1) * (uint32_t)page_size};
+  xioctl(FD_QXL, GC_IOCTL_QXL_ALLOC, &a); /* ENOMEM after evicting every unpinned bo */
+  qxl_scrub();
 }
-static void qxl_begin_program(void) {
-  qxl_setup();
-  qxl_prog_write = 0;
+/* A program is about to run (all its calls parsed): set qxl up if it opens a qxl node. */
+static void qxl_begin_program(const struct call *cs, size_t n) {
+  qxl_prog_used = qxl_prog_write = 0;
   qxl_prog_evictions = 0;
+  for (size_t k = 0; k < n && qxl_state == 0; k++) {
+    int minor;
+    const struct arg *a = cs[k].a;
+    if (cs[k].op != OP_OPEN || a[0].ref || a[1].ref || a[0].v >= MAX_DEVS || a[1].v >= 2) continue;
+    const char *path = dev_path[a[0].v][a[1].v];
+    if (qxl_node(path, &minor)) qxl_setup(path, minor);
+  }
 }
 /* After the program's fds and mappings are gone. */
 static void qxl_finish_program(uint64_t id) {
   if (qxl_state != 1) return;
   if (qxl_prog_evictions) out_printf("evict %" PRIu64 " %" PRIu64 "\n", id, qxl_prog_evictions);
-  if (qxl_prog_write) qxl_scrub();
+  if (qxl_prog_used && qxl_prog_write) qxl_scrub();
 }
 static int qxl_call(int op, const uint64_t *a, struct result *r) {
   int fd = (int)a[0], e = 0;
@@ -497,6 +514,7 @@ static void run_call(int op, const uint64_t *a, struct result *r) {
     int nfd = open(path, O_RDWR | O_CLOEXEC);
     if (nfd < 0) e = errno;
     else r->out[0] = sext(nfd);
+    if (qxl_state == 1 && !strcmp(path, qxl_path)) qxl_prog_used = 1;
     break;
   }
   case OP_CLOSE:
@@ -839,7 +857,6 @@ static void run_program(void) {
 }
 
 static void begin_program(uint64_t id) {
-  qxl_begin_program();
   state = S_PROG;
   prog_id = id;
   prog_bad = 0;
@@ -856,7 +873,10 @@ static void mark_bad(uint64_t k, const char *msg) {
 /* A program ends: run it (or report why not), clean up, report done. */
 static void end_program(void) {
   if (prog_bad) out_printf("bad %" PRIu64 " %" PRIu64 " %s\n", prog_id, bad_k, bad_msg);
-  else run_program();
+  else {
+    qxl_begin_program(calls, ncalls);
+    run_program();
+  }
   finish_program();
   state = S_IDLE;
 }
