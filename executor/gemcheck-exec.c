@@ -306,10 +306,10 @@ static uint64_t sext(int v) { return (uint64_t)(int64_t)v; }
 
 /* ---- qxl (PROTOCOL.md "qxl"): its ops and the determinism rule ----
  * The driver re-validates its bos into VRAM at lastclose and nothing clears VRAM, so a
- * program's answers would depend on the ones before it. Rule: at the first program we hold
- * the qxl node open for good (FD_QXL: no lastclose), drop the master it made, evict every
- * unpinned driver bo with an over-sized QXL_ALLOC, and zero every free page; after each
- * program that wrote through a mapping, every free hole of both managers is zeroed again with
+ * program's answers would depend on the ones before it. Rule: before the first program that
+ * opens a qxl node we hold it open for good (FD_QXL: no lastclose), drop the master it made,
+ * evict every unpinned driver bo with an over-sized QXL_ALLOC, and zero every free page; after
+ * each program that opened qxl and wrote through a mapping, every free hole of both managers is zeroed again with
  * exact-size bos (best fit puts each in its hole). Every program then starts from the pinned
  * driver bos and zero VRAM. Evictions a program caused are counted from debugfs qxl_mem_mm /
  * qxl_surf_mm (used nodes before and after each alloc) and reported as `evict <id> <n>`. */
@@ -317,12 +317,9 @@ static uint64_t sext(int v) { return (uint64_t)(int64_t)v; }
 struct gc_qxl_alloc { uint32_t size, handle; };
 struct gc_qxl_map { uint64_t offset; uint32_t handle, pad; };
 struct gc_qxl_alloc_surf { uint32_t format, width, height; int32_t stride; uint32_t handle, pad; };
-struct gc_drm_version { int major, minor, patch; size_t name_len; char *name; size_t date_len;
-                        char *date; size_t desc_len; char *desc; };
 #define GC_IOCTL_QXL_ALLOC GC_IOC(_IOC_READ | _IOC_WRITE, 0x40, struct gc_qxl_alloc)
 #define GC_IOCTL_QXL_MAP GC_IOC(_IOC_READ | _IOC_WRITE, 0x41, struct gc_qxl_map)
 #define GC_IOCTL_QXL_ALLOC_SURF GC_IOC(_IOC_READ | _IOC_WRITE, 0x46, struct gc_qxl_alloc_surf)
-#define GC_IOCTL_VERSION GC_IOC(_IOC_READ | _IOC_WRITE, 0x00, struct gc_drm_version)
 #define GC_IOCTL_DROP_MASTER _IO('d', 0x1f)
 _Static_assert(GC_IOCTL_QXL_ALLOC == 0xC0086440, "QXL_ALLOC");
 _Static_assert(GC_IOCTL_QXL_MAP == 0xC0106441, "QXL_MAP");
