@@ -441,8 +441,18 @@ static void qxl_setup(const char *path, int minor) {
   qxl_state = 1;
   unsigned total;
   qxl_layout("qxl_mem_mm", NULL, NULL, &total);
-  struct gc_qxl_alloc a = {.size = (total + 1) * (uint32_t)page_size};
-  xioctl(FD_QXL, GC_IOCTL_QXL_ALLOC, &a); /* ENOMEM after evicting every unpinned bo */
+  /* ENOMEM after evicting every unpinned bo — but a bo the driver is still using (its fbdev
+   * set-up just after boot, on a loaded machine) is busy and skipped: evict again until the
+   * layout has not changed for three tries 100 ms apart */
+  unsigned last = ~0u;
+  for (int same = 0, tries = 0; same < 3 && tries < 50; tries++) {
+    struct gc_qxl_alloc a = {.size = (total + 1) * (uint32_t)page_size};
+    xioctl(FD_QXL, GC_IOCTL_QXL_ALLOC, &a);
+    unsigned used = qxl_layout("qxl_mem_mm", NULL, NULL, NULL);
+    same = used == last ? same + 1 : 0;
+    last = used;
+    if (same < 3) usleep(100000);
+  }
   qxl_scrub();
 }
 /* A program is about to run (all its calls parsed): set qxl up if it opens a qxl node. */
