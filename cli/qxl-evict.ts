@@ -70,7 +70,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const runs = Number(arg('--runs', '200'));
   const steps = Number(arg('--steps', '24'));
   const { KernelVm } = await import('../kernel/vm.ts');
-  const vm = new KernelVm({ extraQemuArgs: ['-device', QXL_FUZZ_DEVICE] });
+  const vm = new KernelVm(); // the guest has the qxl device (kernel/guest.ts), with QXL_FUZZ_DEVICE's options
   try {
     const boot = await vm.start();
     const r = await runQxlFuzz(vm, seed, runs, steps);

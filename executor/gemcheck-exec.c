@@ -32,6 +32,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -292,7 +293,9 @@ enum op { OP_OPEN, OP_CLOSE, OP_DUP, OP_GEM_CLOSE, OP_GEM_FLINK, OP_GEM_OPEN, OP
           OP_AMDGPU_CTX_FREE, OP_AMDGPU_CS, OP_AMDGPU_CS_COMPLETE, OP_AMDGPU_WAIT_CS,
           OP_AMDGPU_WAIT_FENCES, OP_AMDGPU_INFO, OP_AMDGPU_BO_INFO, OP_AMDGPU_BO_PIN,
           OP_AMDGPU_BO_UNPIN, OP_NVDLA_GEM_CREATE, OP_NVDLA_GEM_MMAP, OP_NVDLA_GEM_DESTROY,
-          OP_NVDLA_SUBMIT, OP_NVDLA_BO_INFO, OP_COUNT };
+          OP_NVDLA_SUBMIT, OP_NVDLA_BO_INFO,
+          OP_QXL_ALLOC, OP_QXL_MAP, OP_QXL_ALLOC_SURF,
+          OP_COUNT };
 
 #define MAX_ARGS 13
 #define MAX_OUTS 4
@@ -346,6 +349,9 @@ static const struct opdesc ops[OP_COUNT] = {
   /* fd num h0 o0 h1 o1 h2 o2 op dst src len value: h0..h2 are dma-buf fds: fd_args 85 = bits 0, 2, 4, 6 */
   [OP_NVDLA_SUBMIT] = {"nvdla_submit", 13, 0, {0}, 85},
   [OP_NVDLA_BO_INFO] = {"nvdla_bo_info", 2, 1, {F_DMA_ADDR}, 1},
+  [OP_QXL_ALLOC] = {"qxl_alloc", 2, 1, {F_HANDLE}, 1},
+  [OP_QXL_MAP] = {"qxl_map", 2, 1, {F_OFFSET}, 1},
+  [OP_QXL_ALLOC_SURF] = {"qxl_alloc_surf", 5, 1, {F_HANDLE}, 1},
 };
 
 struct arg {
@@ -567,6 +573,203 @@ static int find_drm_node(const char *spec, int render, char *out, size_t outsz) 
   return -1;
 }
 
+/* ---- qxl (PROTOCOL.md "qxl"): its ops and the determinism rule ----
+ * The driver re-validates its bos into VRAM at lastclose and nothing clears VRAM, so a
+ * program's answers would depend on the ones before it. Rule: before the first program that
+ * opens a qxl node we hold it open for good (FD_QXL: no lastclose), drop the master it made,
+ * evict every unpinned driver bo with an over-sized QXL_ALLOC, and zero every free page; after
+ * each program that opened qxl and wrote through a mapping, every free hole of both managers is zeroed again with
+ * exact-size bos (best fit puts each in its hole). Every program then starts from the pinned
+ * driver bos and zero VRAM. Evictions a program caused are counted from debugfs qxl_mem_mm /
+ * qxl_surf_mm (used nodes before and after each alloc) and reported as `evict <id> <n>`. */
+
+struct gc_qxl_alloc { uint32_t size, handle; };
+struct gc_qxl_map { uint64_t offset; uint32_t handle, pad; };
+struct gc_qxl_alloc_surf { uint32_t format, width, height; int32_t stride; uint32_t handle, pad; };
+#define GC_IOCTL_QXL_ALLOC GC_IOC(_IOC_READ | _IOC_WRITE, 0x40, struct gc_qxl_alloc)
+#define GC_IOCTL_QXL_MAP GC_IOC(_IOC_READ | _IOC_WRITE, 0x41, struct gc_qxl_map)
+#define GC_IOCTL_QXL_ALLOC_SURF GC_IOC(_IOC_READ | _IOC_WRITE, 0x46, struct gc_qxl_alloc_surf)
+#define GC_IOCTL_DROP_MASTER _IO('d', 0x1f)
+_Static_assert(GC_IOCTL_QXL_ALLOC == 0xC0086440, "QXL_ALLOC");
+_Static_assert(GC_IOCTL_QXL_MAP == 0xC0106441, "QXL_MAP");
+
+#define FD_QXL 903
+#define QXL_MAX_HOLES 512
+static int qxl_state;         /* 0: not looked for yet, 1: held at FD_QXL, -1: none */
+static int qxl_card = -1;     /* its minor: /sys/kernel/debug/dri/<n>/ */
+static int qxl_prog_write;    /* this program wrote through a mapping (a faulting write too) */
+static int qxl_prog_used;     /* this program opened the qxl node */
+static char qxl_path[64];
+static uint64_t qxl_prog_evictions;
+
+struct qxl_hole { unsigned start, pages; };
+/* One manager's layout: its free holes (if holes) and its used-node count; total pages. */
+static unsigned qxl_layout(const char *file, struct qxl_hole *holes, unsigned *nholes,
+                           unsigned *total) {
+  static char b[1 << 16];
+  char path[96];
+  snprintf(path, sizeof path, "/sys/kernel/debug/dri/%d/%s", qxl_card, file);
+  int f = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = f < 0 ? -1 : read(f, b, sizeof b - 1);
+  if (f >= 0) close(f);
+  b[n > 0 ? n : 0] = 0;
+  unsigned used = 0;
+  if (nholes) *nholes = 0;
+  if (total) *total = 0;
+  char *save = NULL;
+  for (char *l = strtok_r(b, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+    unsigned long long st, en;
+    unsigned c;
+    char w[16];
+    if (sscanf(l, "0x%llx-0x%llx: %u: %15s", &st, &en, &c, w) != 4) continue;
+    if (total) *total += c;
+    if (w[0] == 'u') used++;
+    else if (holes && *nholes < QXL_MAX_HOLES) holes[(*nholes)++] = (struct qxl_hole){(unsigned)st, c};
+  }
+  return used;
+}
+static unsigned qxl_used(void) {
+  return qxl_layout("qxl_mem_mm", NULL, NULL, NULL) + qxl_layout("qxl_surf_mm", NULL, NULL, NULL);
+}
+static int qxl_zero_bo(uint32_t handle, size_t len) {
+  struct gc_qxl_map m = {.handle = handle};
+  if (xioctl(FD_QXL, GC_IOCTL_QXL_MAP, &m)) return -1;
+  void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, FD_QXL, (off_t)m.offset);
+  if (p == MAP_FAILED) return -1;
+  memset(p, 0, len);
+  munmap(p, len);
+  return 0;
+}
+/* Every free hole of both managers allocated exactly, zeroed, then freed, largest first. */
+static void qxl_scrub(void) {
+  static struct qxl_hole holes[QXL_MAX_HOLES];
+  static uint32_t hs[QXL_MAX_HOLES + 1];
+  unsigned nh, nz = 0, privp;
+  qxl_layout("qxl_mem_mm", holes, &nh, NULL);
+  for (;;) {
+    int best = -1;
+    for (unsigned j = 0; j < nh; j++)
+      if (holes[j].pages && (best < 0 || holes[j].pages > holes[best].pages)) best = (int)j;
+    if (best < 0) break;
+    struct gc_qxl_alloc a = {.size = holes[best].pages * (uint32_t)page_size};
+    holes[best].pages = 0;
+    if (xioctl(FD_QXL, GC_IOCTL_QXL_ALLOC, &a)) break;
+    qxl_zero_bo(a.handle, a.size);
+    hs[nz++] = a.handle;
+  }
+  /* the surface manager holds nothing of the driver's: one bo covers it */
+  unsigned used = qxl_layout("qxl_surf_mm", NULL, NULL, &privp);
+  if (!used && privp) {
+    struct gc_qxl_alloc_surf a = {.format = 32, .width = 1024, .height = privp - 1,
+                                  .stride = (int32_t)page_size};
+    if (!xioctl(FD_QXL, GC_IOCTL_QXL_ALLOC_SURF, &a)) {
+      qxl_zero_bo(a.handle, (size_t)privp * page_size);
+      hs[nz++] = a.handle;
+    }
+  }
+  for (unsigned j = 0; j < nz; j++) {
+    struct gc_gem_close c = {.handle = hs[j]};
+    xioctl(FD_QXL, GC_IOCTL_GEM_CLOSE, &c);
+  }
+}
+/* Whether a device node is driven by qxl (sysfs: /sys/dev/char/<major>:<minor>/device/driver),
+ * without opening it (a close could be the device's lastclose). */
+static int qxl_node(const char *path, int *minor) {
+  struct stat st;
+  char link[96], target[256];
+  if (!path || stat(path, &st) < 0 || !S_ISCHR(st.st_mode)) return 0;
+  snprintf(link, sizeof link, "/sys/dev/char/%u:%u/device/driver", major(st.st_rdev), minor(st.st_rdev));
+  ssize_t n = readlink(link, target, sizeof target - 1);
+  if (n <= 0) return 0;
+  target[n] = 0;
+  const char *base = strrchr(target, '/');
+  *minor = (int)minor(st.st_rdev);
+  return !strcmp(base ? base + 1 : target, "qxl");
+}
+/* Before the first program that opens a qxl node: hold it, drop master, evict, scrub. Programs
+ * that never open qxl do not pay for it (nor change the device). */
+static void qxl_setup(const char *path, int minor) {
+  qxl_state = -1;
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return;
+  {
+    /* programs' fd limit stops below our fds: lift it for the dup */
+    struct rlimit rl, hi;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    hi = rl;
+    if (hi.rlim_cur < FD_QXL + 1) hi.rlim_cur = FD_QXL + 1 <= hi.rlim_max ? FD_QXL + 1 : hi.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &hi);
+    int moved = dup3(fd, FD_QXL, O_CLOEXEC);
+    setrlimit(RLIMIT_NOFILE, &rl);
+    close(fd);
+    if (moved < 0) return;
+  }
+  ioctl(FD_QXL, GC_IOCTL_DROP_MASTER, 0); /* we opened it first: a program's opener is master */
+  snprintf(qxl_path, sizeof qxl_path, "%s", path);
+  qxl_card = minor;
+  qxl_state = 1;
+  unsigned total;
+  qxl_layout("qxl_mem_mm", NULL, NULL, &total);
+  /* ENOMEM after evicting every unpinned bo — but a bo the driver is still using (its fbdev
+   * set-up just after boot, on a loaded machine) is busy and skipped: evict again until the
+   * layout has not changed for three tries 100 ms apart */
+  unsigned last = ~0u;
+  for (int same = 0, tries = 0; same < 3 && tries < 50; tries++) {
+    struct gc_qxl_alloc a = {.size = (total + 1) * (uint32_t)page_size};
+    xioctl(FD_QXL, GC_IOCTL_QXL_ALLOC, &a);
+    unsigned used = qxl_layout("qxl_mem_mm", NULL, NULL, NULL);
+    same = used == last ? same + 1 : 0;
+    last = used;
+    if (same < 3) usleep(100000);
+  }
+  qxl_scrub();
+}
+/* A program is about to run (all its calls parsed): set qxl up if it opens a qxl node. */
+static void qxl_begin_program(const struct call *cs, size_t n) {
+  qxl_prog_used = qxl_prog_write = 0;
+  qxl_prog_evictions = 0;
+  for (size_t k = 0; k < n && qxl_state == 0; k++) {
+    int minor;
+    const struct arg *a = cs[k].a;
+    if (cs[k].op != OP_OPEN || a[0].ref || a[1].ref || a[0].v >= MAX_DEVS || a[1].v >= 2) continue;
+    const char *path = dev_path[a[0].v][a[1].v];
+    if (qxl_node(path, &minor)) qxl_setup(path, minor);
+  }
+}
+/* After the program's fds and mappings are gone. */
+static void qxl_finish_program(uint64_t id) {
+  if (qxl_state != 1) return;
+  if (qxl_prog_evictions) out_printf("evict %" PRIu64 " %" PRIu64 "\n", id, qxl_prog_evictions);
+  if (qxl_prog_used && qxl_prog_write) qxl_scrub();
+}
+static int qxl_call(int op, const uint64_t *a, struct result *r) {
+  int fd = (int)a[0], e = 0;
+  unsigned before = qxl_state == 1 && op != OP_QXL_MAP ? qxl_used() : 0;
+  switch (op) {
+  case OP_QXL_ALLOC: {
+    struct gc_qxl_alloc s = {.size = (uint32_t)a[1]};
+    if (!(e = xioctl(fd, GC_IOCTL_QXL_ALLOC, &s))) r->out[0] = s.handle;
+    break;
+  }
+  case OP_QXL_MAP: {
+    struct gc_qxl_map s = {.handle = (uint32_t)a[1]};
+    if (!(e = xioctl(fd, GC_IOCTL_QXL_MAP, &s))) r->out[0] = s.offset;
+    break;
+  }
+  case OP_QXL_ALLOC_SURF: {
+    struct gc_qxl_alloc_surf s = {.format = (uint32_t)a[1], .width = (uint32_t)a[2],
+                                  .height = (uint32_t)a[3], .stride = (int32_t)a[4]};
+    if (!(e = xioctl(fd, GC_IOCTL_QXL_ALLOC_SURF, &s))) r->out[0] = s.handle;
+    break;
+  }
+  }
+  if (qxl_state == 1 && op != OP_QXL_MAP) {
+    unsigned after = qxl_used();
+    if (before + (e ? 0 : 1) > after) qxl_prog_evictions += before + (e ? 0 : 1) - after;
+  }
+  return e;
+}
+
 /* Run one call with resolved args; fill *r. Integer args are narrowed by C assignment. */
 static void run_call(int op, const uint64_t *a, struct result *r) {
   int e = 0;
@@ -590,6 +793,7 @@ static void run_call(int op, const uint64_t *a, struct result *r) {
     int nfd = open(path, O_RDWR | O_CLOEXEC);
     if (nfd < 0) e = errno;
     else r->out[0] = sext(nfd);
+    if (qxl_state == 1 && !strcmp(path, qxl_path)) qxl_prog_used = 1;
     break;
   }
   case OP_CLOSE:
@@ -708,6 +912,11 @@ static void run_call(int op, const uint64_t *a, struct result *r) {
     if (syscall(SYS_mprotect, m->addr, m->len, (long)prot) < 0) e = errno;
     break;
   }
+  case OP_QXL_ALLOC:
+  case OP_QXL_MAP:
+  case OP_QXL_ALLOC_SURF:
+    e = qxl_call(op, a, r);
+    break;
   case OP_WRITE:
   case OP_READ: {
     struct mapping *m = live_map(a[0]);
@@ -721,6 +930,7 @@ static void run_call(int op, const uint64_t *a, struct result *r) {
     } else if (op == OP_READ) {
       r->out[0] = digest;
     }
+    if (op == OP_WRITE) qxl_prog_write = 1; /* a write that faulted may have written pages first */
     break;
   }
   case OP_AMDGPU_GEM_CREATE: {
@@ -1040,6 +1250,7 @@ static void finish_program(void) {
     if (maps[i].live) munmap(maps[i].addr, maps[i].len);
   nmaps = 0;
   close_program_fds();
+  qxl_finish_program(prog_id);
   report_taint(prog_id);
   out_printf("done %" PRIu64 "\n", prog_id);
   out_flush();
@@ -1096,7 +1307,10 @@ static void mark_bad(uint64_t k, const char *msg) {
 /* A program ends: run it (or report why not), clean up, report done. */
 static void end_program(void) {
   if (prog_bad) out_printf("bad %" PRIu64 " %" PRIu64 " %s\n", prog_id, bad_k, bad_msg);
-  else run_program();
+  else {
+    qxl_begin_program(calls, ncalls);
+    run_program();
+  }
   finish_program();
   state = S_IDLE;
 }

@@ -141,6 +141,7 @@ describe('integer domains reach their boundaries', () => {
     ...corpus('1', 20_000),
     ...Array.from({ length: 6000 }, (_, i) => programAt('1', i, 24, 2, { devices: ['amdgpu', 'vgem'] })),
     ...Array.from({ length: 4000 }, (_, i) => programAt('1', i, 24, 2, { devices: ['nvdla', 'vgem'] })),
+    ...Array.from({ length: 3000 }, (_, i) => programAt('1', i, 24, 1, { devices: ['qxl'] })),
   ];
   const dumbs = progs.flatMap((p) => p.calls.map((c, k) => ({ p, c, k })).filter((x) => x.c.op === 'create_dumb'));
   const dims = dumbs.map(({ p, k }) => ({ w: litOf(p, k, 1), h: litOf(p, k, 2), bpp: litOf(p, k, 3) }));

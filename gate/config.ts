@@ -3,7 +3,8 @@
  * default; copy and edit it). Loading validates everything before anything runs; a problem is
  * a GateConfigError whose message is one line, `file:$.path: what` (or `file:line:col` for
  * JSON syntax). Device sets come from the registry (ir/devices.ts): `@each` is every device
- * alone, `@foreign-pairs` every two distinct devices that both do PRIME (model/devices.ts), in
+ * alone, `@foreign-pairs` every two distinct devices that both do PRIME and of which one can
+ * import the other's dma-bufs (model/devices.ts), in
  * registry order, so a device added to the registry is gated without editing the config; a
  * device with quirks (a driver's known bugs, e.g. nvdla-upstream) is left out and listed as
  * excluded, with why.
@@ -56,7 +57,14 @@ const isObj = (v: Json): v is Record<string, Json> => typeof v === 'object' && v
 function allRuleSets(rule: '@each' | '@foreign-pairs'): DeviceName[][] {
   if (rule === '@each') return DEVICE_NAMES.map((d) => [d]);
   const prime = DEVICE_NAMES.filter((d) => MODEL_DEVICES[d].prime);
-  return prime.flatMap((a, i) => prime.slice(i + 1).map((b) => [a, b]));
+  return prime.flatMap((a, i) => prime.slice(i + 1).filter((b) => foreignImports(a, b) || foreignImports(b, a)).map((b) => [a, b]));
+}
+
+/** Whether `importer` can import a dma-buf `exporter` made: a pair where neither can (qxl:
+ * no import_sg_table, no get_sg_table) has no foreign import to gate. */
+function foreignImports(importer: DeviceName, exporter: DeviceName): boolean {
+  const i = MODEL_DEVICES[importer];
+  return !i.noForeignImport && !i.foreignImportErrno && !MODEL_DEVICES[exporter].foreignExportErrno;
 }
 
 /** Why a device set is not gated by a rule: a device with quirks (ir/quirks.ts) reproduces a

@@ -36,3 +36,22 @@ describe('prime-lookup-pair-order', () => {
     expect(knownDivergence(onePair, { ...d(1, 3), index: 7 })).toBeNull();
   });
 });
+
+// seen on the real kernel (vgem + qxl, seed 1, program 104): FENCE_SIGNAL on a qxl fd is QXL_EXECBUFFER
+describe('ioctl-number-alias', () => {
+  const vq = { profile: PROFILES['linux-6.1'], devices: ['vgem', 'qxl'] as const };
+  const p = parseText(`# gemcheck program v1
+# devices: vgem qxl
+r0 = open(1, primary)
+fence_signal(r0.fd, 1, 0)
+r2 = open(0, primary)
+fence_signal(r2.fd, 1, 0)
+`);
+  const einvalVsOk = (index: number) => ({ index, left: { status: 'err', errno: 22 } as const, right: ok() });
+  it('matches a call whose number the fd’s driver uses for an undescribed ioctl', () => {
+    expect(KNOWN.find((k) => k.matches(p, einvalVsOk(1), vq))?.name).toBe('ioctl-number-alias');
+  });
+  it('does not match the same call on the device that describes it', () => {
+    expect(KNOWN.find((k) => k.matches(p, einvalVsOk(3), vq))?.name ?? null).toBeNull();
+  });
+});

@@ -8,7 +8,7 @@
 import type { Uapi } from './calls/types.ts';
 import { QUIRKS, type QuirkName } from './quirks.ts';
 
-export const DEVICE_NAMES = ['vgem', 'bochs', 'cirrus', 'amdgpu', 'nvdla', 'nvdla-upstream'] as const;
+export const DEVICE_NAMES = ['vgem', 'bochs', 'cirrus', 'amdgpu', 'nvdla', 'nvdla-upstream', 'qxl'] as const;
 export type DeviceName = (typeof DEVICE_NAMES)[number];
 
 /** A table with one entry per registered device: adding a name without its entry is a type error. */
@@ -68,6 +68,14 @@ export const DEVICES_REGISTRY: DeviceTable<DeviceEntry> = {
     params: NVDLA_PARAMS,
     uapi: ['nvdla'],
     quirks: Object.keys(QUIRKS) as QuirkName[],
+  },
+  qxl: {
+    doc: 'qxl (QEMU -device qxl): TTM bos in a small VRAM (the RAM BAR) and a surface BAR — evictions to SYSTEM, pinned driver bos; PRIME export and self-import only',
+    params: {
+      ram_size_mb: { doc: 'the RAM BAR in MiB (QEMU ram_size_mb, a power of two ≥ 16): VRAM is it less the 2-page RAM header', min: 16, max: 256, default: 16 },
+      vram_size_mb: { doc: 'the surface BAR in MiB (QEMU vram_size_mb, a power of two): the surface (PRIV) manager', min: 1, max: 64, default: 1 },
+    },
+    uapi: ['qxl'],
   },
 };
 

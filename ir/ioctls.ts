@@ -55,4 +55,36 @@ export const IOCTLS: Partial<Record<OpName, IoctlDef>> = {
   nvdla_gem_destroy: { nr: 0x43, flags: DRM_RENDER_ALLOW, driver: true },
   // gemcheck's debug query on the NVDLA devices (not NVDLA uapi)
   nvdla_bo_info: { nr: 0x70, flags: DRM_RENDER_ALLOW, driver: true },
+  // qxl_ioctl.c qxl_ioctls: every one DRM_AUTH (no render node)
+  qxl_alloc: { nr: 0x40, flags: DRM_AUTH, driver: true },
+  qxl_map: { nr: 0x41, flags: DRM_AUTH, driver: true },
+  qxl_alloc_surf: { nr: 0x46, flags: DRM_AUTH, driver: true },
 };
+
+/**
+ * Driver ioctls that share their number with another driver's: drm_ioctl dispatches by number,
+ * so on a device whose table has the other one, that one runs on this call's struct (seen on
+ * 6.1 with vgem + qxl: kernel/FINDINGS.md). `runs` is the ioctl that runs, `args` its arguments
+ * as it reads them from this call's struct, filled as the executor fills it (outputs zero).
+ */
+export interface IoctlAlias {
+  readonly runs: OpName;
+  args(a: readonly bigint[]): readonly bigint[];
+}
+
+export const IOCTL_ALIASES: Partial<Record<OpName, readonly IoctlAlias[]>> = {
+  // 0xC0106441. QXL_MAP {u64 offset; u32 handle; u32 pad} read as VGEM_FENCE_ATTACH {u32
+  // handle, flags, out_fence, pad}: handle and flags are the offset's halves (0), so the lookup
+  // of handle 0 is ENOENT
+  qxl_map: [{ runs: 'fence_attach', args: (a) => [a[0]!, 0n, 0n] }],
+  // and VGEM_FENCE_ATTACH read as QXL_MAP: the handle is out_fence (0): ENOENT after DRM_AUTH
+  fence_attach: [{ runs: 'qxl_map', args: (a) => [a[0]!, 0n] }],
+};
+
+/** Driver ioctls gemcheck does not describe, by uapi and number: a call with the same number
+ * on such a device runs them (harness/known.ts 'ioctl-number-alias'). */
+export const UNDESCRIBED_DRIVER_IOCTLS: Readonly<Partial<Record<string, Readonly<Record<number, string>>>>> = {
+  // qxl_ioctl.c: they submit commands to the device or ask it
+  qxl: { 0x42: 'QXL_EXECBUFFER', 0x43: 'QXL_UPDATE_AREA', 0x44: 'QXL_GETPARAM', 0x45: 'QXL_CLIENTCAP' },
+};
+

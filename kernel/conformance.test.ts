@@ -18,6 +18,7 @@ import { KernelTarget } from './target.ts';
 const report = doctor();
 const why = report.ok ? '' : ` — skipped: kernel target not set up (${report.lines.filter((l) => !l.startsWith('ok')).join('; ')})`;
 const RUNS = Number(process.env.GEMCHECK_KERNEL_RUNS ?? 300);
+const QXL_RUNS = Number(process.env.GEMCHECK_QXL_CHECK_RUNS ?? 300);
 const cfgOf = (devices: readonly DeviceName[]) => ({ profile: PROFILES['linux-6.1'], devices });
 
 const target = new KernelTarget();
@@ -39,6 +40,25 @@ describe.skipIf(!report.ok)(`model ≡ Linux 6.1 on random programs${why}`, () =
       expect(st.notRun.count).toBeLessThan(RUNS / 50);
     }, 300_000);
   }
+
+  it(`agrees on ${QXL_RUNS} qxl programs, and the kernel evicted (debugfs qxl_mem_mm)`, async () => {
+    const failures: FailureRecord[] = [];
+    const devices: DeviceName[] = ['qxl'];
+    const t = new KernelTarget();
+    try {
+      const st = await runCheck({
+        seed: 'ci-qxl', runs: QXL_RUNS, maxCalls: 24, cfg: cfgOf(devices), pairing: pairing(modelTarget, t), meta: { devices }, minimize: false,
+        replay: (i) => ['check', '--target', 'kernel', '--device', 'qxl', '--seed', 'ci-qxl', '--only', String(i)],
+        onFailure: (f) => failures.push(f),
+      });
+      expect(failures.map((f) => f.report).join('\n\n')).toBe('');
+      expect(st.passed + st.notRun.count).toBe(QXL_RUNS);
+      const seen = t.notes().map((n) => /kernel: ([\d,]+) qxl evictions/.exec(n)).find((m) => m);
+      expect(Number(seen?.[1]?.replace(/,/g, '') ?? 0)).toBeGreaterThan(QXL_RUNS / 10);
+    } finally {
+      await t.close();
+    }
+  }, 300_000);
 
   it('the same loop judges impl against the kernel (vgem + cirrus)', async () => {
     const failures: FailureRecord[] = [];

@@ -3,7 +3,7 @@
  * registry entry for every device name (ir/devices.ts); a device the VM cannot host says why.
  */
 import { CALLS, type CallDesc, type OpName, type Uapi } from '../ir/calls.ts';
-import { DEVICES_REGISTRY, type DeviceName, type DeviceTable } from '../ir/devices.ts';
+import { DEVICES_REGISTRY, deviceParams, type DeviceName, type DeviceTable } from '../ir/devices.ts';
 import type { Program } from '../ir/program.ts';
 import type { DevEntry } from './wire.ts';
 
@@ -18,6 +18,8 @@ export type GuestDevice =
       readonly nodes: DevEntry;
       /** QEMU arguments that give the guest this device (none for a virtual one) */
       readonly qemu: readonly string[];
+      /** a device with parameters: the QEMU arguments for them (defaults filled in) */
+      readonly qemuFor?: (params: Readonly<Record<string, number>>) => readonly string[];
     }
   | { readonly absent: string };
 
@@ -29,7 +31,15 @@ export const GUEST_DEVICES: DeviceTable<GuestDevice> = {
   amdgpu: { absent: 'no QEMU device runs amdgpu (it is judged model vs impl; docs/amdgpu.md)' },
   nvdla: { absent: 'no QEMU device runs NVDLA (it is judged model vs impl)' },
   'nvdla-upstream': { absent: 'no QEMU device runs NVDLA (it is judged model vs impl)' },
+  // qxl.ko binds card3; the executor holds it open and evicts and scrubs its VRAM so that every
+  // program starts alike (executor/PROTOCOL.md, "qxl"). The parameters are the QEMU options.
+  qxl: { nodes: { primary: '/dev/dri/card3', render: null }, qemu: qxlQemu(deviceParams('qxl', undefined)), qemuFor: qxlQemu },
 };
+
+/** The QEMU option of a qxl with these parameters (vgamem_mb 8: the smallest, so the RAM BAR can be 16 MiB). */
+export function qxlQemu(p: Readonly<Record<string, number>>): string[] {
+  return ['-device', `qxl,ram_size_mb=${p.ram_size_mb},vgamem_mb=8,vram_size_mb=${p.vram_size_mb}`];
+}
 
 const present = Object.values(GUEST_DEVICES).filter((g): g is Extract<GuestDevice, { nodes: DevEntry }> => 'nodes' in g);
 /** The executor's default device table: every device the guest has, in card order. */

@@ -8,7 +8,8 @@ import type { Outcome } from '../ir/outcome.ts';
 import type { Program } from '../ir/program.ts';
 import type { ProgramResult, Target, TargetConfig } from '../ir/target.ts';
 import { encodeProgram } from './encode.ts';
-import { GUEST_DEVICES, guestCallsProblem, guestDevicesProblem } from './guest.ts';
+import { deviceParams, DEVICE_NAMES } from '../ir/devices.ts';
+import { GUEST_DEVICES, GUEST_QEMU_ARGS, guestCallsProblem, guestDevicesProblem } from './guest.ts';
 import { KernelVm, type KernelVmOptions, type VmProgramResult } from './vm.ts';
 
 /** The one kernel version the VM runs (Debian 12's). */
@@ -34,18 +35,51 @@ function toResult(p: Program, r: VmProgramResult | undefined): ProgramResult {
   return { status: 'ok', outcomes, selfCheck: [] };
 }
 
+/** The guest's QEMU device arguments for a run's device parameters (a device that takes
+ * parameters has qemuFor; the others keep theirs). */
+export function guestQemuArgsFor(cfg: TargetConfig): readonly string[] {
+  return DEVICE_NAMES.flatMap((d) => {
+    const g = GUEST_DEVICES[d];
+    if (!('nodes' in g)) return [];
+    const i = cfg.devices.indexOf(d);
+    return g.qemuFor && i >= 0 ? g.qemuFor(deviceParams(d, cfg.deviceParams?.[i])) : g.qemu;
+  });
+}
+
 export class KernelTarget implements Target {
   readonly name = 'kernel';
-  readonly vm: KernelVm;
+  vm: KernelVm;
   private nextId = 1;
-  constructor(opts: KernelVmOptions = {}) {
+  private qemuKey: string;
+  /** qxl evictions the executor saw (debugfs), over the run */
+  private evictions = 0;
+  private evictingPrograms = 0;
+  private readonly bootMs: number[] = [];
+  constructor(private readonly opts: KernelVmOptions = {}) {
     this.vm = new KernelVm(opts);
+    this.qemuKey = (opts.guestQemuArgs ?? GUEST_QEMU_ARGS).join(' ');
+  }
+
+  /** A run with other device parameters needs a guest booted with them. */
+  private async guestFor(cfg: TargetConfig): Promise<void> {
+    const args = guestQemuArgsFor(cfg);
+    if (args.join(' ') === this.qemuKey) return;
+    this.bootMs.push(...this.vm.stats.bootMs);
+    await this.vm.stop();
+    this.vm = new KernelVm({ ...this.opts, guestQemuArgs: args });
+    this.qemuKey = args.join(' ');
   }
 
   unsupported(cfg: TargetConfig): string | null {
     if (cfg.profile.name !== KERNEL_PROFILE) return `the kernel target runs ${KERNEL_PROFILE} only (not ${cfg.profile.name})`;
-    // the guest's devices are fixed at boot (kernel/guest.ts): no per-run parameters yet
-    if (cfg.deviceParams?.some((p) => p && Object.keys(p).length)) return 'the kernel target takes no device parameters';
+    // the guest's devices are fixed at boot (kernel/guest.ts): parameters only where a device
+    // turns them into QEMU options (qxl), and the guest is booted again with them
+    const bad = cfg.devices.find((d, i) => {
+      const p = cfg.deviceParams?.[i];
+      const g = GUEST_DEVICES[d];
+      return p && Object.keys(p).length && !('nodes' in g && g.qemuFor);
+    });
+    if (bad) return `the kernel target takes no parameters for device ${bad}`;
     const why = guestDevicesProblem(cfg.devices);
     return why ? `the kernel target cannot run ${cfg.devices.join('+')}: ${why}` : null;
   }
@@ -68,8 +102,13 @@ export class KernelTarget implements Target {
     if (!runnable.length) return merge([]);
     const batch = runnable.map((p) => ({ id: this.nextId++, lines: encodeProgram(p) }));
     try {
+      await this.guestFor(cfg);
       // an abort stops the guest at once; unfinished programs come back interrupted (kernel/vm.ts)
       const out = await this.vm.runPrograms(batch, nodes, { signal });
+      for (const r of out.results) {
+        this.evictions += r?.evictions ?? 0;
+        if (r?.evictions) this.evictingPrograms++;
+      }
       return merge(runnable.map((p, i) => toResult(p, out.results[i])));
     } catch (e) {
       if (signal?.aborted) return merge(runnable.map(() => ({ status: 'interrupted', outcomes: [], selfCheck: [] })));
@@ -84,8 +123,10 @@ export class KernelTarget implements Target {
   }
 
   notes(): readonly string[] {
-    const b = this.vm.stats.bootMs;
-    return b.length ? [`${b.length} boot${b.length > 1 ? 's' : ''}, the first in ${(b[0] / 1000).toFixed(1)} s`] : [];
+    const b = [...this.bootMs, ...this.vm.stats.bootMs];
+    const out = b.length ? [`${b.length} boot${b.length > 1 ? 's' : ''}, the first in ${(b[0] / 1000).toFixed(1)} s`] : [];
+    if (this.evictions) out.push(`kernel: ${this.evictions.toLocaleString('en-US')} qxl evictions in ${this.evictingPrograms.toLocaleString('en-US')} programs (debugfs qxl_mem_mm, qxl_surf_mm)`);
+    return out;
   }
 
   async close(): Promise<void> {

@@ -91,6 +91,8 @@ export interface KernelVmOptions {
   extraAppend?: string;
   /** QEMU arguments after the guest's registered devices (e.g. `-device qxl,…` for a probe). */
   extraQemuArgs?: readonly string[];
+  /** The registered devices' QEMU arguments (default GUEST_QEMU_ARGS; other device parameters). */
+  guestQemuArgs?: readonly string[];
   onConsoleLine?: (line: string) => void;
 }
 
@@ -310,6 +312,7 @@ export class KernelVm {
       onConsoleLine: options.onConsoleLine,
       extraAppend: options.extraAppend,
       extraQemuArgs: options.extraQemuArgs ?? [],
+      guestQemuArgs: options.guestQemuArgs ?? GUEST_QEMU_ARGS,
     };
   }
 
@@ -387,7 +390,7 @@ export class KernelVm {
       '-chardev', `socket,id=prog,path=${sockPath}`,
       '-device', 'virtio-serial-pci,id=vs',
       '-device', 'virtserialport,bus=vs.0,chardev=prog,name=gemcheck',
-      ...GUEST_QEMU_ARGS,
+      ...this.opts.guestQemuArgs,
       ...this.opts.extraQemuArgs,
     ];
     // the reaper first, in the same tick as the temp dir: from here on, node's death removes

@@ -17,6 +17,8 @@ export interface RawProgramResult {
   bad?: string;
   /** New /proc/sys/kernel/tainted value if the kernel became tainted while it ran. */
   taint?: bigint;
+  /** qxl bos the program's allocations evicted, from debugfs (`evict <id> <n>`) */
+  evictions?: number;
 }
 
 /** How a standalone binary ended (`none`: no status line, e.g. refused or the guest died). */
@@ -46,6 +48,7 @@ export type ExecLine =
   | { type: 'done'; id: number }
   | { type: 'bad'; id: number | null; line: number | null; message: string }
   | { type: 'taint'; id: number; mask: bigint }
+  | { type: 'evict'; id: number; n: number }
   | { type: 'out'; id: number; text: string }
   | { type: 'exit'; id: number; code: number }
   | { type: 'killed'; id: number; signal: number }
@@ -83,6 +86,11 @@ export function parseExecLine(text: string): ExecLine {
       const id = parseId(tok[1]);
       if (id === null || tok.length !== 3 || !/^\d+$/.test(tok[2] ?? '')) return invalid('bad taint line');
       return { type: 'taint', id, mask: BigInt(tok[2] as string) };
+    }
+    case 'evict': {
+      const id = parseId(tok[1]);
+      if (id === null || tok.length !== 3 || !/^\d+$/.test(tok[2] ?? '')) return invalid('bad evict line');
+      return { type: 'evict', id, n: Number(tok[2]) };
     }
     case 'bad': {
       // bad <id|-> <line|-> <message with spaces>
@@ -223,6 +231,9 @@ export class ResultCollector extends Grouper<RawProgramResult> {
       case 'taint':
         this.open(l.id).taint = l.mask;
         return null;
+      case 'evict':
+        this.open(l.id).evictions = l.n;
+        return null;
       case 'res': {
         const p = this.open(l.id);
         const { type: _t, id: _i, ...r } = l;
@@ -257,6 +268,7 @@ export class ExecCollector extends Grouper<RawExecResult> {
         return null;
       case 'invalid':
       case 'res':
+      case 'evict':
         this.stray.push(l);
         return null;
       case 'bad':

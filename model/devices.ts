@@ -29,6 +29,16 @@ export interface DeviceDesc {
   readonly noForeignImport?: boolean;
   /** Objects come from a DMA-coherent pool (NVDLA: model/nvdla/, the pool_kib parameter). */
   readonly dmaPool?: boolean;
+  /** qxl's TTM memory (model/qxl/): VRAM and surface managers, evictions to SYSTEM. */
+  readonly qxlVram?: boolean;
+  /** No gem_prime_mmap (6.1 drm_gem_dmabuf_mmap): mmap of its dma-bufs is ENOSYS (qxl). */
+  readonly noDmaBufMmap?: boolean;
+  /** A foreign dma-buf's import fails with this errno after the attach (qxl_gem_prime_import_sg_table: ENOSYS). */
+  readonly foreignImportErrno?: number;
+  /** Another device's import of its dma-buf fails with this errno (qxl_gem_prime_get_sg_table: ENOSYS). */
+  readonly foreignExportErrno?: number;
+  /** dumb_create accepts only these bpp (qxl_mode_dumb_create: 16 and 32; others EINVAL). */
+  readonly dumbBpp?: readonly number[];
   /** dumb_create: (width, height, bpp) → pitch and size, after the core's checks; u32 math. */
   dumbLayout(width: number, height: number, bpp: number): { pitch: number; size: number };
 }
@@ -134,4 +144,32 @@ export const DEVICES: DeviceTable<DeviceDesc> = {
   // buffers, no foreign imports. The model describes a correct driver for both devices.
   nvdla: NVDLA,
   'nvdla-upstream': NVDLA,
+  // qxl (drivers/gpu/drm/qxl, 6.1; model/qxl/): DRIVER_GEM|DRIVER_MODESET|DRIVER_ATOMIC (no
+  // render node), TTM bos (a mapping holds only a TTM reference), prime_handle_to_fd and
+  // fd_to_handle set, but no gem_prime_mmap (dma-buf mmap ENOSYS), get_sg_table and
+  // import_sg_table ENOSYS (no foreign imports either way). Two device bos of the driver own
+  // the first fake offsets, seen on the kernel (corpus/regressions/qxl-boot-offsets.prog): one
+  // page at 0x100000000 and 769 pages (the fbdev console's 1024x768x32 with a page more) at
+  // 0x100001000, so the first user offset is 0x100302000.
+  qxl: {
+    renderNode: false,
+    fences: false,
+    roCreate: false,
+    cpuMemory: 'populated-at-fault',
+    offsetStartPage: OFFSET_START_PAGE,
+    prime: true,
+    mmapHoldsGemRef: false,
+    bootBuffers: [4096, 769 * 4096],
+    qxlVram: true,
+    noDmaBufMmap: true,
+    foreignImportErrno: 38,
+    foreignExportErrno: 38,
+    dumbBpp: [16, 32],
+    // qxl_mode_dumb_create: pitch = width * ((bpp + 1) / 8), size = ALIGN(pitch * height,
+    // PAGE_SIZE), in u32 (the core's checks keep it from wrapping for bpp 16 and 32)
+    dumbLayout(width, height, bpp) {
+      const pitch = u32(Math.imul(width, Math.floor((bpp + 1) / 8)));
+      return { pitch, size: pageAlign(u32(Math.imul(pitch, height))) };
+    },
+  },
 };

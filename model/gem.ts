@@ -4,6 +4,7 @@ import { Errno, PAGE_SIZE } from '../ir/uapi.ts';
 import { DEVICES } from './devices.ts';
 import { dumbCreate } from './amdgpu/bo.ts';
 import { CREATE, touch } from './amdgpu/ttm.ts';
+import { qxlObjectCreate } from './qxl/object.ts';
 import { handleCount, lowestFree, type MDrmFile, type MObject, type MState } from './state.ts';
 
 /** drm_gem_handle_create_tail: lowest free handle ≥ 1 in this file (idr_alloc(…, 1, 0)). */
@@ -83,8 +84,11 @@ export function createDumb(s: MState, f: MDrmFile, width: number, height: number
   if (height > Math.floor(0xffffffff / stride)) return err(Errno.EINVAL);
   const size = height * stride;
   if ((Math.ceil(size / PAGE_SIZE) * PAGE_SIZE) >>> 0 === 0) return err(Errno.EINVAL); // PAGE_ALIGN wraps
-  const layout = DEVICES[s.devices[f.dev].kind].dumbLayout(width, height, bpp);
-  const obj = s.devices[f.dev].amd ? dumbCreate(s, f.dev, layout.size) : createObject(s, f.dev, layout.size);
+  const desc = DEVICES[s.devices[f.dev].kind];
+  if (desc.dumbBpp && !desc.dumbBpp.includes(bpp)) return err(Errno.EINVAL);
+  const layout = desc.dumbLayout(width, height, bpp);
+  // qxl: a bo in the CPU domain (SYSTEM)
+  const obj = s.devices[f.dev].amd ? dumbCreate(s, f.dev, layout.size) : s.devices[f.dev].qxl ? qxlObjectCreate(s, f.dev, layout.size, 'cpu') : createObject(s, f.dev, layout.size);
   if (typeof obj === 'number') return err(obj);
   const handle = handleCreate(f, obj); // drm_gem_shmem_create_with_handle, then the creation ref goes
   return ok({ handle: BigInt(handle), pitch: BigInt(layout.pitch), size: BigInt(layout.size) });

@@ -9,6 +9,7 @@
 import { handleDelete } from './gem.ts';
 import { boUnpin } from './amdgpu/bo.ts';
 import { gpuIdle, release } from './amdgpu/ttm.ts';
+import { qxlBoFree } from './qxl/vram.ts';
 import type { MDrmFile, MState } from './state.ts';
 
 /** drm_file_free: drm_gem_release (every handle, as GEM_CLOSE), drm_master_release,
@@ -60,6 +61,7 @@ export function collect(s: MState): void {
   for (const o of [...s.objects.values()]) {
     if (liveObjs.has(o.id)) continue;
     if (o.amd) release(o.amd); // ttm_bo_release: freed, or a zombie while busy
+    if (o.qxl) qxlBoFree(s.devices[o.dev].qxl!, o.qxl); // ttm_bo_release: its range is free (the bytes stay)
     // drm_gem_object_release → drm_gem_free_mmap_offset: the offset is reused from now on.
     if (o.offsetPage !== null) s.devices[o.dev].offsets.remove(o.offsetPage);
     s.objects.delete(o.id);

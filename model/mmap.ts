@@ -9,6 +9,7 @@ import { FNV_BASIS, fnv1a, fnv1aZeros, patternByte } from '../ir/pattern.ts';
 import { handleCount, type MFile, type MObject, type MState } from './state.ts';
 import { DEVICES } from './devices.ts';
 import * as amd from './amdgpu/vm.ts';
+import { qxlPage } from './qxl/vram.ts';
 
 const P = BigInt(PAGE_SIZE);
 
@@ -91,6 +92,8 @@ function drmGemMmap(s: MState, file: MFile & { kind: 'drm' }, pgoff: bigint, pag
 function dmaBufMmap(s: MState, d: MFile & { kind: 'dmabuf' }, pgoff: bigint, pages: number, prot: number, shared: boolean, mayWrite: boolean): Outcome {
   if (pgoff + BigInt(pages) > BigInt(d.size / PAGE_SIZE)) return err(Errno.EINVAL);
   const exporter = s.objects.get(d.exporter)!;
+  // drm_gem_dmabuf_mmap (6.1): no gem_prime_mmap in the driver (qxl) → ENOSYS
+  if (DEVICES[s.devices[exporter.dev].kind].noDmaBufMmap) return err(Errno.ENOSYS);
   if (exporter.amd) return amd.dmaBufMmap(s, d.id, exporter, Number(pgoff), pages, prot, shared, mayWrite);
   // NVDLA (a correct nvdla_drm_gem_object_mmap): dma_mmap_attrs from the user's page offset
   if (exporter.dmaPage !== undefined) return finishMmap(s, d.id, exporter, pages, prot, shared, mayWrite, Number(pgoff));
@@ -152,12 +155,14 @@ export function access(s: MState, map: bigint, offset: bigint, len: bigint, writ
       const r = amd.fault(obj.amd, pi); // amdgpu_gem_fault
       if (r) return sig(r);
     } else if (pi >= obj.size / PAGE_SIZE) return sig('SIGBUS'); // drm_gem_shmem_fault
+    // a qxl bo's page is where the bo is now: its manager's memory, or its own in SYSTEM
+    const q = obj.qxl ? s.devices[obj.dev].qxl! : null;
     if (write) {
-      let bytes = obj.pages.get(pi);
+      let bytes = q ? qxlPage(q, obj.qxl!, pi, true) : obj.pages.get(pi);
       if (!bytes) obj.pages.set(pi, (bytes = new Uint8Array(PAGE_SIZE)));
       for (let k = 0; k < n; k++) bytes[inPage + k] = patternByte(seed, Number(done) + k);
     } else {
-      const bytes = obj.pages.get(pi);
+      const bytes = q ? qxlPage(q, obj.qxl!, pi, false) : obj.pages.get(pi);
       h = bytes ? fnv1a(h, bytes.subarray(inPage, inPage + n)) : fnv1aZeros(h, n);
     }
     done += BigInt(n);

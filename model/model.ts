@@ -1,6 +1,6 @@
 /** The model as a target: drm_ioctl's dispatch and permission checks, then the rules. */
 import type { OpName } from '../ir/calls.ts';
-import { IOCTLS, DRM_AUTH, DRM_MASTER, DRM_RENDER_ALLOW } from '../ir/ioctls.ts';
+import { IOCTLS, IOCTL_ALIASES, DRM_AUTH, DRM_MASTER, DRM_RENDER_ALLOW } from '../ir/ioctls.ts';
 import { i32, u32, u64 } from '../ir/ints.ts';
 import { err, type Outcome } from '../ir/outcome.ts';
 import type { Session, Target, TargetConfig } from '../ir/target.ts';
@@ -20,6 +20,9 @@ import { amdgpuIoctl } from './amdgpu/ioctl.ts';
 import { newAmdDev } from './amdgpu/ttm.ts';
 import { NVDLA_CALLS } from '../ir/calls/nvdla.ts';
 import { nvdlaIoctl, POOL_BASE } from './nvdla/ioctl.ts';
+import { QXL_CALLS } from '../ir/calls/qxl.ts';
+import { qxlIoctl } from './qxl/ioctl.ts';
+import { newQxlDev } from './qxl/vram.ts';
 
 /** Whether the device's driver table has this driver ioctl. */
 function driverHas(s: MState, f: MDrmFile, op: OpName): boolean {
@@ -28,6 +31,7 @@ function driverHas(s: MState, f: MDrmFile, op: OpName): boolean {
   if (op === 'ro_create') return s.profile.roCreateIoctl && dev.roCreate;
   if (Object.prototype.hasOwnProperty.call(AMDGPU_CALLS, op)) return s.devices[f.dev].amd !== undefined;
   if (Object.prototype.hasOwnProperty.call(NVDLA_CALLS, op)) return s.devices[f.dev].pool !== undefined;
+  if (Object.prototype.hasOwnProperty.call(QXL_CALLS, op)) return s.devices[f.dev].qxl !== undefined;
   return false;
 }
 
@@ -45,7 +49,11 @@ function ioctl(s: MState, op: OpName, a: readonly bigint[]): Outcome {
   const f = s.files.get(fileId)!;
   if (f.kind !== 'drm') return err(Errno.ENOTTY); // dma_buf_ioctl: unknown command
   const def = IOCTLS[op]!;
-  if (def.driver && !driverHas(s, f, op)) return err(Errno.EINVAL); // no table entry
+  if (def.driver && !driverHas(s, f, op)) {
+    // another driver ioctl with this number runs on our struct (drm_ioctl dispatches by number)
+    const alias = IOCTL_ALIASES[op]?.find((x) => driverHas(s, f, x.runs));
+    return alias ? ioctl(s, alias.runs, alias.args(a)) : err(Errno.EINVAL); // else no table entry
+  }
   if (!permitted(s, f, def.flags)) return err(Errno.EACCES);
   // drm_mode_create_dumb_ioctl and friends: no dumb_create → ENOSYS
   if ((op === 'create_dumb' || op === 'map_dumb' || op === 'destroy_dumb') && DEVICES[s.devices[f.dev].kind].noDumb) return err(Errno.ENOSYS);
@@ -63,7 +71,7 @@ function ioctl(s: MState, op: OpName, a: readonly bigint[]): Outcome {
     case 'fence_attach': return fenceAttach(s, f, u32(a[1]), u32(a[2]));
     case 'fence_signal': return fenceSignal(s, f, BigInt(u32(a[1])), u32(a[2]));
     case 'ro_create': return roCreate(s, f, u64(a[1]));
-    default: return s.devices[f.dev].amd ? amdgpuIoctl(s, f, op, a) : s.devices[f.dev].pool ? nvdlaIoctl(s, f, op, a) : err(Errno.EINVAL);
+    default: return s.devices[f.dev].amd ? amdgpuIoctl(s, f, op, a) : s.devices[f.dev].pool ? nvdlaIoctl(s, f, op, a) : s.devices[f.dev].qxl ? qxlIoctl(s, f, op, a) : err(Errno.EINVAL);
   }
 }
 
@@ -89,6 +97,7 @@ export class ModelSession implements Session {
     // driver probe: boot buffers take their offsets before any program runs
     this.state.devices.forEach((d, dev) => {
       if (d.kind === 'amdgpu') d.amd = newAmdDev(deviceParams('amdgpu', cfg.deviceParams?.[dev]));
+      if (DEVICES[d.kind].qxlVram) d.qxl = newQxlDev(deviceParams(d.kind, cfg.deviceParams?.[dev]));
       if (DEVICES[d.kind].dmaPool) d.pool = { base: POOL_BASE, pages: Math.max(1, Math.floor((deviceParams(d.kind, cfg.deviceParams?.[dev]).pool_kib * 1024) / 4096)) };
       for (const bytes of DEVICES[d.kind].bootBuffers) {
         const size = Math.ceil(bytes / 4096) * 4096;
@@ -105,4 +114,22 @@ export class ModelSession implements Session {
   }
 }
 
-export const modelTarget: Target = sessionTarget({ name: 'model', open: (cfg) => new ModelSession(cfg) });
+/** qxl evictions over every session of the run, for the summary (impl prints its TTM's). */
+let qxlEvictions = 0;
+let lastSession: ModelSession | null = null;
+function foldQxl(): void {
+  for (const d of lastSession?.state.devices ?? []) qxlEvictions += d.qxl?.evictions ?? 0;
+  lastSession = null;
+}
+
+export const modelTarget: Target = sessionTarget({
+  name: 'model',
+  open: (cfg) => {
+    foldQxl();
+    return (lastSession = new ModelSession(cfg));
+  },
+  notes: () => {
+    foldQxl();
+    return qxlEvictions ? [`model: ${qxlEvictions.toLocaleString('en-US')} qxl evictions`] : [];
+  },
+});

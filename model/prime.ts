@@ -50,6 +50,11 @@ export function fdToHandle(s: MState, f: MDrmFile, fd: number): Outcome {
   if (exporter.dev !== f.dev) {
     // drm_gem_prime_import_dev: a driver without gem_prime_import_sg_table refuses
     if (DEVICES[s.devices[f.dev].kind].noForeignImport) return err(Errno.EINVAL);
+    // the attach's map (the exporter's get_sg_table), then the importer's import_sg_table:
+    // qxl has neither (ENOSYS). sim: qxl_gem_prime_pin's validate into the bo's domain before
+    // the map fails is not modelled (KNOWN-DIVERGENCES.md: no qxl pair runs on the kernel).
+    const refused = DEVICES[s.devices[exporter.dev].kind].foreignExportErrno ?? DEVICES[s.devices[f.dev].kind].foreignImportErrno;
+    if (refused) return err(refused);
     // drm_gem_prime_import_dev, foreign: a new object every time, holding the dma-buf
     // (import_attach) and getting its own fake offset (__drm_gem_shmem_create).
     if (s.devices[f.dev].amd) {

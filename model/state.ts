@@ -3,6 +3,7 @@ import type { DeviceName } from '../ir/devices.ts';
 import type { Profile } from '../ir/target.ts';
 import { OffsetSpace } from './offsets.ts';
 import type { AmdBo, AmdDev } from './amdgpu/ttm.ts';
+import type { QxlBo, QxlDev } from './qxl/vram.ts';
 
 export interface MObject {
   readonly id: number;
@@ -28,6 +29,8 @@ export interface MObject {
   /** an NVDLA buffer's block in its device's DMA pool: first page and length (a power of two) */
   readonly dmaPage?: number;
   readonly poolPages?: number;
+  /** a qxl bo: where it is placed (model/qxl/); its pages are `pages` while in SYSTEM */
+  readonly qxl?: QxlBo;
 }
 
 export interface MFence {
@@ -89,6 +92,8 @@ export interface MDevice {
   amd?: AmdDev;
   /** an NVDLA device's DMA-coherent pool: its device address and size in pages (model/nvdla/) */
   pool?: { readonly base: number; readonly pages: number };
+  /** a qxl device's VRAM and surface managers (model/qxl/) */
+  qxl?: QxlDev;
 }
 
 export interface MState {

@@ -50,6 +50,9 @@ describe('model ≡ impl with invariants', () => {
   it('agrees on random programs (linux-6.1, nvdla + vgem: vgem imports NVDLA buffers, NVDLA refuses vgem ones)', () => {
     fc.assert(property('linux-6.1', undefined, ['nvdla', 'vgem']), { numRuns: RUNS, seed: 9 });
   });
+  it('agrees on random programs (linux-6.1, qxl: VRAM placement, LRU evictions, stale VRAM bytes)', () => {
+    fc.assert(property('linux-6.1', undefined, ['qxl']), { numRuns: RUNS, seed: 11 });
+  });
   it('fails on nvdla-upstream (its quirks are bugs the property finds)', () => {
     const out = fc.check(property('linux-6.1', undefined, ['nvdla-upstream']), { numRuns: RUNS, seed: 10 });
     expect(out.failed).toBe(true);

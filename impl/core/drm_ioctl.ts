@@ -2,7 +2,7 @@
  * drm_ioctl: the core ioctl table with permission flags, drm_ioctl_permit, and dispatch to
  * core handlers or the driver's table. Handlers fill `out` and return 0 or -errno.
  */
-import { DRM_AUTH, DRM_MASTER, DRM_RENDER_ALLOW, IOCTLS } from '../../ir/ioctls.ts';
+import { DRM_AUTH, DRM_MASTER, DRM_RENDER_ALLOW, IOCTL_ALIASES, IOCTLS } from '../../ir/ioctls.ts';
 import { i32, u32 } from '../../ir/ints.ts';
 import { Errno } from '../../ir/uapi.ts';
 import type { DumbArgs } from '../hooks.ts';
@@ -112,7 +112,11 @@ export function drmIoctl(fds: FdTable, file: DrmFile, op: string, a: readonly bi
   if (!def) return -Errno.EINVAL;
   if (def.driver) {
     const d = file.dev.driver.ioctls[op];
-    if (!d) return -Errno.EINVAL; // beyond the driver's table
+    if (!d) {
+      // drm_ioctl dispatches by number: the driver's own ioctl with this number runs on our struct
+      const alias = IOCTL_ALIASES[op as keyof typeof IOCTL_ALIASES]?.find((x) => file.dev.driver.ioctls[x.runs]);
+      return alias ? drmIoctl(fds, file, alias.runs, alias.args(a), {}) : -Errno.EINVAL; // else beyond the driver's table
+    }
     if (!permit(file, d.flags)) return -Errno.EACCES;
     return d.handler(file.dev, file, a, out, fds);
   }

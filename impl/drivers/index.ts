@@ -7,6 +7,7 @@ import { vgemDriver } from './vgem/driver.ts';
 import { bochsDriver } from './bochs/driver.ts';
 import { cirrusDriver } from './cirrus/driver.ts';
 import { nvdlaDriver } from './nvdla/driver.ts';
+import { qxlDriver } from './qxl/driver.ts';
 import type { QuirkName } from '../../ir/quirks.ts';
 
 /** A driver factory: the profile, the device's parameters (defaults filled in) and its
@@ -21,4 +22,5 @@ export const DRIVERS: DeviceTable<DriverFactory> = {
   // one driver; the upstream variant differs only by its registry entry's quirks
   nvdla: (p, params, quirks) => nvdlaDriver(p, params, quirks, 'nvdla'),
   'nvdla-upstream': (p, params, quirks) => nvdlaDriver(p, params, quirks, 'nvdla-upstream'),
+  qxl: qxlDriver,
 };

@@ -10,12 +10,13 @@ import { resourceTable } from './resources.ts';
 import { VGEM_CALLS } from './vgem.ts';
 import { AMDGPU_CALLS } from './amdgpu.ts';
 import { NVDLA_CALLS } from './nvdla.ts';
+import { QXL_CALLS } from './qxl.ts';
 
 const descs = Object.entries(CALLS) as [string, CallDesc][];
 
 describe('call tables', () => {
   it('split by uapi, disjoint, and assembled whole', () => {
-    const tables = { core: Object.keys(CORE_CALLS), vgem: Object.keys(VGEM_CALLS), amdgpu: Object.keys(AMDGPU_CALLS), nvdla: Object.keys(NVDLA_CALLS) };
+    const tables = { core: Object.keys(CORE_CALLS), vgem: Object.keys(VGEM_CALLS), amdgpu: Object.keys(AMDGPU_CALLS), nvdla: Object.keys(NVDLA_CALLS), qxl: Object.keys(QXL_CALLS) };
     const all = Object.values(tables).flat();
     expect(new Set(all).size).toBe(all.length); // disjoint
     expect([...OPS].sort()).toEqual([...all].sort());

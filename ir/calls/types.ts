@@ -94,7 +94,7 @@ export interface OutDesc {
 }
 
 /** The uapi files calls come from; a device offers core plus its driver's (ir/devices.ts). */
-export type Uapi = 'core' | 'vgem' | 'amdgpu' | 'nvdla';
+export type Uapi = 'core' | 'vgem' | 'amdgpu' | 'nvdla' | 'qxl';
 
 export interface CallDesc {
   readonly args: readonly ArgDesc[];

@@ -26,7 +26,7 @@ export function qxlPlacementFromDomain(size: number, domain: number): TtmPlaceme
   return placementOf(place(TTM_PL_SYSTEM));
 }
 
-const qxlBoDriver: TtmDeviceFuncs = {
+export const qxlBoDriver: TtmDeviceFuncs = {
   // qxl_evict_flags: qxl_ttm_placement_from_domain(qbo, QXL_GEM_DOMAIN_CPU)
   evictFlags: (bo) => qxlPlacementFromDomain(bo.size, QXL_GEM_DOMAIN_CPU),
   // qxl_bo_move
