@@ -28,6 +28,7 @@ export const DRM_DRIVERS: DeviceTable<{ readonly driver: string; readonly render
   amdgpu: { driver: 'amdgpu', render: true },
   nvdla: { driver: 'nvdla', render: true },
   'nvdla-upstream': { driver: 'nvdla', render: true },
+  qxl: { driver: 'qxl', render: false },
 };
 
 /**
