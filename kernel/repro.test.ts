@@ -135,10 +135,10 @@ describe.skipIf(!!noGcc)(`repro of amdgpu and NVDLA programs${noGcc ? ` [skipped
 });
 
 // cli/fuzz.test.ts compares a vgem repro with the kernel target; these are the other two VM
-// devices: bochs (with vgem) and cirrus (foreign imports with vgem).
+// devices: bochs (with vgem), cirrus (foreign imports with vgem) and qxl (TTM evictions).
 const d = doctor();
-describe.skipIf(!d.ok)(`repro in the VM: bochs and cirrus programs print what the kernel target reported${d.ok ? '' : ' [skipped: kernel target not set up: npm run kernel:setup]'}`, () => {
-  for (const f of ['corpus/scenarios/bochs.prog', 'corpus/scenarios/foreign-import-cirrus.prog']) {
+describe.skipIf(!d.ok)(`repro in the VM: bochs, cirrus and qxl programs print what the kernel target reported${d.ok ? '' : ' [skipped: kernel target not set up: npm run kernel:setup]'}`, () => {
+  for (const f of ['corpus/scenarios/bochs.prog', 'corpus/scenarios/foreign-import-cirrus.prog', 'corpus/scenarios/qxl-vram.prog']) {
     it(f, async () => {
       const p = load(f);
       const devices = p.meta.devices!;
