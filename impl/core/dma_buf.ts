@@ -4,6 +4,7 @@
  * fput (drm_gem_dmabuf_release).
  */
 import { Errno, PAGE_SIZE } from '../../ir/uapi.ts';
+import { cover } from '../cover.ts';
 import type { GemObject } from './drm_gem.ts';
 import type { Kernel } from './kernel.ts';
 import type { DmaResv } from './resv.ts';
@@ -61,6 +62,7 @@ export function isDmaBufFile(file: File): boolean {
 export function dmaBufMmap(buf: DmaBuf, vma: Vma, pgoff: bigint): number {
   if (!buf.ops.mmap) return -Errno.EINVAL;
   if (pgoff + BigInt(vma.pages) > BigInt(buf.size / PAGE_SIZE)) return -Errno.EINVAL;
+  cover('dma_buf_mmap:redirect'); // an importer's mapping goes to the exporter
   vmaSetFile(vma, buf.file);
   vma.pgoff = pgoff;
   return buf.ops.mmap(buf, vma);

@@ -71,6 +71,7 @@ export class AddressSpace {
         break;
       case 2: // MAP_PRIVATE
         if (!(file.fmode & FMODE_READ)) return -Errno.EACCES;
+        cover('do_mmap:private');
         break;
       default:
         return -Errno.EINVAL;
@@ -121,9 +122,9 @@ export class AddressSpace {
       const inPage = Number(at - page * PAGE);
       const rest = len - done;
       const n = rest < PAGE - BigInt(inPage) ? Number(rest) : PAGE_SIZE - inPage;
-      if (page >= BigInt(vma.pages)) return { ok: false, signal: 'SIGSEGV' };
+      if (page >= BigInt(vma.pages)) return cover('do_user_addr_fault:past-vma'), { ok: false, signal: 'SIGSEGV' };
       const perm = vma.flags & 7;
-      if (perm === 0 || (write && !(perm & VM_WRITE))) return { ok: false, signal: 'SIGSEGV' };
+      if (perm === 0 || (write && !(perm & VM_WRITE))) return cover('do_user_addr_fault:access-error'), { ok: false, signal: 'SIGSEGV' };
       const r = vma.ops ? vma.ops.fault(vma, Number(page)) : 'SIGBUS';
       if (r === 'SIGBUS') return { ok: false, signal: 'SIGBUS' };
       if (write) {
@@ -132,6 +133,7 @@ export class AddressSpace {
         for (let k = 0; k < n; k++) bytes[inPage + k] = patternByte(seed, base + k);
       } else {
         const bytes = r.store.readable(r.index);
+        if (!bytes) cover('handle_mm_fault:read-unpopulated'); // never written: reads as zeros
         h = bytes ? fnv1a(h, bytes.subarray(inPage, inPage + n)) : fnv1aZeros(h, n);
       }
       done += BigInt(n);

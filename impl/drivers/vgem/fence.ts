@@ -8,6 +8,7 @@ import { Idr } from '../../core/idr.ts';
 import { DmaFence } from '../../core/resv.ts';
 import { DRM_RENDER_ALLOW } from '../../../ir/ioctls.ts';
 import { u32 } from '../../../ir/ints.ts';
+import { cover } from '../../cover.ts';
 
 /** vgem_file: the per-file fence idr. */
 export function fenceIdr(file: DrmFile): Idr<DmaFence> {
@@ -27,6 +28,7 @@ export const fenceAttach: DriverIoctl = {
     // dma_resv_usage_rw: a writer waits for everything, a reader for writers only
     if (!obj.resv.testSignaled(!write)) ret = -Errno.EBUSY;
     else {
+      cover(obj.importAttach ? 'vgem_fence_attach_ioctl:imported-resv' : write ? 'vgem_fence_attach_ioctl:write' : 'vgem_fence_attach_ioctl:read');
       // vgem_fence_create: a context of its own; added to obj->resv (the exporter's for imports)
       const fence = new DmaFence(obj.dev.kernel.nextId('fence'), write);
       obj.resv.add(fence);
@@ -58,7 +60,7 @@ export const fenceSignal: DriverIoctl = {
 /** vgem_fence_close (postclose): every outstanding fence is signalled. */
 export function fenceClose(file: DrmFile): void {
   if (!file.driverPriv || file.dev.kernel.faults.has('fence-close-no-signal')) return;
-  for (const [, f] of fenceIdr(file).entries()) f?.signal();
+  for (const [, f] of fenceIdr(file).entries()) if (f?.signal()) cover('vgem_fence_close:signal-outstanding');
 }
 
 /** Debug: the fences a vgem file still holds (signalled ones are replaced by NULL). */
