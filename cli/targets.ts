@@ -5,7 +5,7 @@ import { modelTarget } from '../model/model.ts';
 import { implTarget } from '../impl/target.ts';
 import type { FaultSet } from '../impl/faults.ts';
 import { doctor } from '../kernel/doctor.ts';
-import { KernelTarget } from '../kernel/target.ts';
+import { guestQemuArgsFor, KernelTarget } from '../kernel/target.ts';
 import { UsageError } from './usage.ts';
 
 export const TARGET_NAMES = ['model', 'impl', 'kernel'] as const;
@@ -18,7 +18,8 @@ export function targetName(flag: string, v: string, allowed: readonly TargetName
 
 /** Builds a target, checking it can run `cfg` (a usage error otherwise). Faults apply to impl only. */
 export function makeTarget(name: TargetName, cfg: TargetConfig, faults: FaultSet): Target {
-  const t: Target = name === 'model' ? modelTarget : name === 'impl' ? implTarget(faults) : new KernelTarget();
+  // the kernel: a guest booted with the devices' QEMU options for cfg at once (qxl's sizes)
+  const t: Target = name === 'model' ? modelTarget : name === 'impl' ? implTarget(faults) : new KernelTarget({ guestQemuArgs: guestQemuArgsFor(cfg) });
   // what the flags ask for first (a profile or device the target cannot run), then set-up
   const why = t.unsupported(cfg);
   if (why) throw new UsageError(why);
