@@ -321,12 +321,26 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzStatus> {
       const p = submit();
       if (!p) return;
       const wrapped: Promise<{ reply: WorkerReply; self: Promise<unknown> }> = p.then((reply) => ({ reply, self: wrapped }));
+      wrapped.catch(() => undefined); // a batch cut off by pool.destroy() below rejects unobserved
       inflight.add(wrapped);
     };
+    // Ctrl-C: batches in flight get CUT_MS to come back (a batch is well under a second), then
+    // the workers are terminated — so a signal during their start-up (seconds under tsx) or a
+    // slow batch still stops the campaign within a second; what came back is saved
+    const CUT_MS = 500;
+    let cutTimer: ReturnType<typeof setTimeout> | undefined;
+    const cut = new Promise<'cut'>((resolve) => {
+      if (!o.signal) return;
+      const later = () => void (cutTimer = setTimeout(() => resolve('cut'), CUT_MS));
+      if (o.signal.aborted) later();
+      else o.signal.addEventListener('abort', later, { once: true });
+    });
     try {
       for (let k = 0; k < o.workers; k++) launch();
       while (inflight.size) {
-        const { reply, self } = await Promise.race(inflight);
+        const next = await Promise.race([Promise.race(inflight), cut]);
+        if (next === 'cut') break;
+        const { reply, self } = next;
         inflight.delete(self as Promise<{ reply: WorkerReply; self: Promise<unknown> }>);
         known.set(reply.worker, reply.known);
         await absorb(reply.result, reply.worker, `${seed}:w${reply.worker}`);
@@ -334,6 +348,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzStatus> {
         launch();
       }
     } finally {
+      clearTimeout(cutTimer);
       await pool.destroy();
     }
   }

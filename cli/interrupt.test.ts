@@ -125,3 +125,17 @@ describe('interrupting a kernel run', () => {
     expect(qemusUnder(own)).toEqual([]);
   });
 });
+
+describe('interrupting gemcheck fuzz on worker threads', () => {
+  it('SIGINT while the workers start (seconds under tsx) stops within 1 s: exit 130, everything saved', async () => {
+    const d = join(tmp.path, 'fuzz-w2');
+    const r = start(['fuzz', '--corpus', d, '--time', '10m', '--workers', '2', '--seed', '5']);
+    if (!(await r.waitFor(/^gemcheck fuzz: /m, 60_000))) throw new Error(`no header line:\n${r.out()}\n${r.err()}`);
+    const f = await stop(r, 'SIGINT');
+    expect(f.signal, 'killed by the signal instead of handling it').toBeNull();
+    expect(f.code, f.err).toBe(130);
+    expect(f.ms).toBeLessThan(1000);
+    expect(f.out).toMatch(/interrupted: everything is saved/);
+    expect(readdirSync(d)).toContain('stats.json');
+  });
+});
